@@ -1,0 +1,1 @@
+"""News ingestion pipeline: discover, fetch, clean, dedup, publish."""
