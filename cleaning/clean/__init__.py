@@ -1,0 +1,87 @@
+"""Clean stage: raw captures in, articles out (see :mod:`cleaning.clean.page` for the rules).
+
+``clean_captures`` works on one shard and may use a process pool, since extraction is CPU-bound.
+Site furniture is learned across all shards of the night (``learn_furniture``) and removed
+afterwards (``strip_furniture``), because one shard never sees a whole site.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+
+from cleaning.clean.furniture import learn_site_furniture, strip_learned
+from cleaning.clean.page import CleanPage, Rejected, clean_html
+from cleaning.config import CleanConfig
+from cleaning.models import Article, Capture, Failure, article_id
+from cleaning.urls import normalize_url
+
+__all__ = ["clean_captures", "learn_furniture", "strip_furniture", "clean_html", "Rejected", "CleanPage"]
+
+
+def _clean_one(args) -> tuple[CleanPage | None, str | None, str | None]:
+    body, url, content_type, settings = args
+    try:
+        return clean_html(body, url, content_type, settings), None, None
+    except Rejected as exc:
+        return None, exc.reason, exc.detail
+    except Exception as exc:  # one broken page must not fail the shard
+        return None, "extract_error", f"{type(exc).__name__}: {exc}"
+
+
+def _article(capture: Capture, page: CleanPage) -> Article:
+    url = capture.url
+    canonical = page.meta.canonical_url
+    if not url.startswith(("http://", "https://")) and canonical and canonical.startswith(("http://", "https://")):
+        url = normalize_url(canonical)  # a saved file: publish it under the page's own URL
+    return Article(
+        id=article_id(url),
+        url=url,
+        source=capture.source,
+        title=page.meta.title,
+        text=page.text,
+        published_at=page.meta.published_at,
+        updated_at=page.meta.updated_at,
+        authors=page.meta.authors,
+        site_name=page.meta.site_name,
+        language=page.meta.language,
+        canonical_url=canonical,
+        wire_agency=page.wire_agency,
+        attribution=page.attribution,
+        fetched_at=capture.fetched_at,
+    )
+
+
+def clean_captures(captures: list[Capture], settings: CleanConfig, workers: int = 1):
+    """Returns ``(articles, failures)`` in capture order."""
+    jobs = [(c.body, c.final_url if c.final_url.startswith("http") else None, c.content_type, settings) for c in captures]
+    if workers > 1 and len(jobs) > 8:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_clean_one, jobs, chunksize=8))
+    else:
+        results = [_clean_one(job) for job in jobs]
+    articles, failures = [], []
+    for capture, (page, reason, detail) in zip(captures, results):
+        if page is None:
+            failures.append(Failure(capture.url, capture.source, "clean", reason, detail or "", capture.status))
+        else:
+            articles.append(_article(capture, page))
+    return articles, failures
+
+
+def learn_furniture(pages: list[tuple[str, str]], settings: CleanConfig) -> dict[str, set[str]]:
+    """Per source, the line keys that recur on many of its pages tonight."""
+    return learn_site_furniture(pages, settings.furniture_min_pages, settings.furniture_min_share)
+
+
+def strip_furniture(text: str, keys: set[str]) -> tuple[str, int]:
+    """Remove learned furniture lines from one body (paragraphs are separated by blank lines)."""
+    paragraphs = text.split("\n\n")
+    kept, removed = [], 0
+    from cleaning.clean.text import comparison_key
+
+    for paragraph in paragraphs:
+        if comparison_key(paragraph) in keys:
+            removed += 1
+        else:
+            kept.append(paragraph)
+    return "\n\n".join(kept), removed

@@ -1,0 +1,67 @@
+"""Site furniture that survives boilerplate removal: promos, follow-us lines, newsletter pitches.
+
+Two rules, both line-based:
+
+* generic patterns that mean the same on any news site ("Also read: ...", "Follow us on ...",
+  "Sign up for our newsletter"), limited to short lines so prose that merely starts with the same
+  words is kept;
+* lines learned within one run: a line (by comparison key) that recurs on at least
+  ``min_share`` of one source's pages, when that source has at least ``min_pages`` pages, is that
+  site's furniture. The page-count floor keeps a small site from being gutted, and because only
+  one night's pages are looked at, the rule follows template changes by itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+from cleaning.clean.text import comparison_key
+
+GENERIC_FURNITURE = re.compile(
+    r"^\W*(?:"
+    r"also read|read also|read more|more on this|related(?: stories| articles| coverage)?|recommended(?: stories)?"
+    r"|must read|don'?t miss|trending now|most read|latest news|top stories|you may also like|what to read next"
+    r"|watch|listen|click here|tap here|download (?:the|our) app|story continues below|advertisement|sponsored"
+    r"|follow (?:us|\w+ \w+) on|like us on|join (?:us|our \w+) on|share (?:this|on)|get the .{0,40}(?:newsletter|in your inbox)"
+    r"|sign up (?:for|to)|subscribe (?:to|now|for)|for more (?:news|updates|stories)|catch all the"
+    r")\b",
+    re.IGNORECASE,
+)
+_MAX_FURNITURE_WORDS = 30
+
+
+def is_generic_furniture(line: str) -> bool:
+    return len(line.split()) <= _MAX_FURNITURE_WORDS and bool(GENERIC_FURNITURE.match(line))
+
+
+def strip_generic(paragraphs: list[str]) -> tuple[list[str], int]:
+    kept = [p for p in paragraphs if not is_generic_furniture(p)]
+    return kept, len(paragraphs) - len(kept)
+
+
+def learn_site_furniture(
+    pages: list[tuple[str, str]], min_pages: int = 5, min_share: float = 0.4
+) -> dict[str, set[str]]:
+    """From ``(source, text)`` pairs, the line keys each source repeats across its pages."""
+    per_source_pages: Counter[str] = Counter()
+    line_pages: dict[str, Counter[str]] = defaultdict(Counter)
+    for source, text in pages:
+        per_source_pages[source] += 1
+        keys = {comparison_key(line) for line in text.split("\n") if line.strip()}
+        line_pages[source].update(k for k in keys if k)
+    learned: dict[str, set[str]] = {}
+    for source, count in per_source_pages.items():
+        if count < min_pages:
+            continue
+        threshold = max(2, min_share * count)
+        keys = {key for key, seen in line_pages[source].items() if seen >= threshold}
+        if keys:
+            learned[source] = keys
+    return learned
+
+
+def strip_learned(text: str, keys: set[str]) -> tuple[str, int]:
+    lines = text.split("\n")
+    kept = [line for line in lines if comparison_key(line) not in keys]
+    return "\n".join(kept), len(lines) - len(kept)

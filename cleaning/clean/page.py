@@ -1,0 +1,134 @@
+"""One page in, one article (or a reason it is not one) out: the cleaning rules in order.
+
+1. decode the bytes and read the page's own metadata (:mod:`.metadata`);
+2. trafilatura removes the page boilerplate and returns the main text, one paragraph per line;
+3. text hygiene: NFC, mojibake repair, whitespace (:mod:`.text`);
+4. repeated blocks inside the page removed, first occurrence kept (:mod:`.repetition`);
+5. generic site furniture lines dropped (:mod:`.furniture`);
+6. date stamps, bylines and wire trailers moved into metadata (:mod:`.wire`);
+7. pages that are not articles rejected with a reason.
+
+Nothing here keeps state between pages, so results never depend on what was cleaned before.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from cleaning.clean.decode import decode_html
+from cleaning.clean.furniture import strip_generic
+from cleaning.clean.metadata import PageMeta, read_meta
+from cleaning.clean.repetition import remove_repeats
+from cleaning.clean.text import tidy
+from cleaning.clean.wire import parse_stamp, strip_wire_furniture
+from cleaning.config import CleanConfig
+
+ERROR_TITLE = re.compile(
+    r"\b(404|page not found|not found|access denied|forbidden|server error|error 50\d)\b", re.IGNORECASE
+)
+PAYWALL = re.compile(
+    r"\b(subscribe to (continue|read)|to continue reading|this (article|content) is (for|available to) (subscribers|members)"
+    r"|already a subscriber|log ?in to (continue|read))\b",
+    re.IGNORECASE,
+)
+
+
+class Rejected(Exception):
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason, self.detail = reason, detail
+
+
+@dataclass
+class CleanPage:
+    text: str
+    meta: PageMeta
+    wire_agency: str | None
+    attribution: str | None
+    repeated_words_removed: int
+    furniture_lines_removed: int
+
+
+def extract_main_text(html: str, url: str | None) -> tuple[str | None, object]:
+    import trafilatura
+
+    document = trafilatura.bare_extraction(
+        html,
+        url=url,
+        include_comments=False,
+        with_metadata=True,
+        deduplicate=False,
+    )
+    if document is None:
+        return None, None
+    return document.text, document
+
+
+def clean_html(body: bytes, url: str | None, content_type: str | None, settings: CleanConfig) -> CleanPage:
+    """Raises :class:`Rejected` when the page yields no article."""
+    if not body or not body.strip():
+        raise Rejected("empty", "no bytes")
+    if b"\x00" in body[:2048] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise Rejected("not_html", "binary content")
+    html = decode_html(body, content_type)
+    if "<" not in html[:5000]:
+        raise Rejected("not_html", "no markup in the first 5000 characters")
+
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        tree = lxml_html.document_fromstring(html)
+    except (etree.ParserError, ValueError) as exc:
+        raise Rejected("unparseable", str(exc)) from None
+    meta = read_meta(tree)
+
+    if meta.title and ERROR_TITLE.search(meta.title) and meta.published_at is None:
+        raise Rejected("error_page", meta.title)
+
+    text, document = extract_main_text(html, url)
+    if not text:
+        raise Rejected("empty", "no main text found")
+    if document is not None:
+        meta.title = meta.title or document.title
+        meta.site_name = meta.site_name or document.sitename
+        if not meta.authors and document.author:
+            meta.authors = [a.strip() for a in document.author.split(";") if a.strip()]
+        meta.language = meta.language or getattr(document, "language", None)
+
+    paragraphs = tidy(text).split("\n")
+    paragraphs, repeated = remove_repeats(paragraphs, settings.repeat_min_words)
+    paragraphs, furniture = strip_generic(paragraphs)
+    paragraphs, wire = strip_wire_furniture(paragraphs)
+
+    for label, date_text in wire.stamps:
+        stamp = parse_stamp(date_text)
+        if stamp is None:
+            continue
+        stamp = stamp.replace(tzinfo=timezone.utc)
+        if label in ("updated", "last updated", "modified"):
+            meta.updated_at = meta.updated_at or stamp
+        else:
+            meta.published_at = meta.published_at or stamp
+    if not meta.authors and wire.bylines:
+        meta.authors = [re.sub(r"^(?:by|written by|words by)\s+", "", wire.bylines[0], flags=re.IGNORECASE)]
+
+    body_text = "\n\n".join(paragraphs)
+    words = len(body_text.split())
+    if words < settings.min_words:
+        if PAYWALL.search(body_text):
+            raise Rejected("paywall", f"{words} words behind a subscription prompt")
+        raise Rejected("too_short", f"{words} words, fewer than {settings.min_words}")
+    if meta.is_article is False and meta.published_at is None:
+        raise Rejected("not_article", "page declares a non-article type and no publication date")
+    short_lines = sum(1 for p in paragraphs if len(p.split()) < 15)
+    if meta.published_at is None and len(paragraphs) >= 6 and short_lines / len(paragraphs) > 0.8:
+        raise Rejected("not_article", "a list of short lines with no publication date (an index page?)")
+
+    return CleanPage(body_text, meta, wire.wire_agency, wire.attribution, repeated, furniture)
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)

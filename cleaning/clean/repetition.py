@@ -1,0 +1,80 @@
+"""Remove text repeated inside one page, keeping the first occurrence.
+
+Scraped pages often carry the body twice (an AMP copy, a print copy, a lazy-load duplicate) or
+repeat a run of paragraphs. The page is cut into sentences; each sentence gets a comparison key
+(case, punctuation, quotes and spacing folded, a leading "Updated ..." stamp dropped). Scanning
+left to right, at each sentence that has been seen before we measure the longest run of
+consecutive sentences equal to a run that starts at an earlier occurrence. If that run holds at
+least ``min_words`` words it is a repeat and is dropped whole; otherwise it is kept, so a short
+line an article legitimately quotes twice survives. Nothing is shared between calls.
+
+Cost: O(n * r) sentence comparisons for n sentences and r earlier occurrences of a key, which is
+tiny for articles.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cleaning.clean.text import comparison_key
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_UPDATED_STAMP = re.compile(
+    r"^\s*[-–—•]?\s*(updated|last updated|published|posted)\b[^A-Za-z]{0,3}"
+    r"((on|at)\s+)?[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4},?(\s+\d{1,2}:\d{2}\s*([AaPp][Mm])?\s*[A-Z]{0,4})?[\s:,-]*",
+    re.IGNORECASE,
+)
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Split after ., !, ? or … (and closing quotes) when a capital or digit follows."""
+    parts, start = [], 0
+    for match in _SENTENCE_END.finditer(paragraph):
+        end = match.start() + len(match.group(0).rstrip())
+        parts.append(paragraph[start:end].strip())
+        start = match.end()
+    parts.append(paragraph[start:].strip())
+    return [p for p in parts if p]
+
+
+def _key(sentence: str) -> str:
+    return comparison_key(_UPDATED_STAMP.sub("", sentence, count=1))
+
+
+def remove_repeats(paragraphs: list[str], min_words: int = 8) -> tuple[list[str], int]:
+    """Drop repeated runs of at least ``min_words`` words; returns (paragraphs, words removed)."""
+    units: list[tuple[int, str]] = []  # (paragraph index, sentence)
+    for index, paragraph in enumerate(paragraphs):
+        units.extend((index, sentence) for sentence in split_sentences(paragraph))
+    keys = [_key(sentence) for _, sentence in units]
+    words = [len(sentence.split()) for _, sentence in units]
+
+    first_seen: dict[str, list[int]] = {}
+    drop = [False] * len(units)
+    i = 0
+    while i < len(units):
+        best_len, best_words = 0, 0
+        for j in first_seen.get(keys[i], ()):
+            length, total = 0, 0
+            while i + length < len(units) and j + length < i and keys[j + length] == keys[i + length] and keys[i + length]:
+                total += words[i + length]
+                length += 1
+            if total > best_words:
+                best_len, best_words = length, total
+        if best_len and best_words >= min_words:
+            for k in range(i, i + best_len):
+                drop[k] = True
+            i += best_len
+            continue
+        if keys[i]:
+            first_seen.setdefault(keys[i], []).append(i)
+        i += 1
+
+    kept: dict[int, list[str]] = {}
+    removed = 0
+    for (index, sentence), dropped, count in zip(units, drop, words):
+        if dropped:
+            removed += count
+        else:
+            kept.setdefault(index, []).append(sentence)
+    return [" ".join(kept[index]) for index in sorted(kept)], removed

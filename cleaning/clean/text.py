@@ -1,0 +1,44 @@
+"""Text hygiene shared by the cleaning rules: Unicode form, whitespace, comparison keys."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_INVISIBLE = re.compile(r"[\u00ad\u200c\u200d\u2060\ufeff]")
+_KEY_DROP = re.compile(r"[\W_]+", re.UNICODE)
+
+# Byte sequences that UTF-8 text turns into when it is wrongly decoded as cp1252/latin-1.
+_MOJIBAKE_MARKERS = ("â€", "Ã©", "Ã¨", "Ã¶", "Ã¼", "Ã¤", "Ã±", "Ã§", "Ã ", "Â ")
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8-read-as-cp1252 damage when the round trip is clean; otherwise leave text alone."""
+    if not any(marker in text for marker in _MOJIBAKE_MARKERS):
+        return text
+    for codec in ("cp1252", "latin-1"):
+        try:
+            repaired = text.encode(codec).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        return repaired
+    return text
+
+
+def tidy(text: str) -> str:
+    """NFC, no invisible characters, single spaces, no blank runs; paragraphs stay one per line."""
+    text = unicodedata.normalize("NFC", repair_mojibake(text))
+    text = _INVISIBLE.sub("", text)
+    lines = (_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def comparison_key(text: str) -> str:
+    """Case, width, quotes, dashes, punctuation and spacing folded away: equal keys read the same."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_KEY_DROP.sub(" ", folded).split())
+
+
+def word_count(text: str) -> int:
+    return len(text.split())

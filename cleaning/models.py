@@ -1,0 +1,76 @@
+"""The records that flow between stages, and the stable id every article carries.
+
+Stages exchange these as rows of Parquet files (see :mod:`cleaning.schema`); the dataclasses are
+the in-memory shape of one row, so a stage can be read without knowing Arrow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+def article_id(url: str) -> str:
+    """A stable 16-hex-digit id derived from the normalized URL."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class Candidate:
+    """A URL that discovery found and fetch should try."""
+
+    url: str
+    source: str
+    found_in: str  # the feed, list or folder that named it
+    title: str | None = None
+    published_at: datetime | None = None
+
+
+@dataclass
+class Capture:
+    """What one fetch returned: the raw bytes, kept so a night can be cleaned again offline."""
+
+    url: str
+    source: str
+    final_url: str
+    status: int
+    content_type: str | None
+    fetched_at: datetime
+    body: bytes
+
+
+@dataclass
+class Failure:
+    """A URL or page that did not make it, and why. Failures never stop a run."""
+
+    url: str
+    source: str
+    stage: str  # discover | fetch | clean | dedup | publish
+    reason: str  # short machine-readable reason, e.g. "http_404", "not_article"
+    detail: str = ""
+    status: int | None = None
+
+
+@dataclass
+class Article:
+    """One cleaned article, as published in the ``articles`` table."""
+
+    id: str
+    url: str
+    source: str
+    title: str | None
+    text: str
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    authors: list[str] = field(default_factory=list)
+    site_name: str | None = None
+    language: str | None = None
+    canonical_url: str | None = None
+    wire_agency: str | None = None
+    attribution: str | None = None
+    fetched_at: datetime | None = None
+
+    @property
+    def word_count(self) -> int:
+        return len(self.text.split())

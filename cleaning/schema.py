@@ -1,0 +1,104 @@
+"""Arrow schemas: the published tables (a contract, see ``docs/schema.md``) and the work files.
+
+Each column carries its meaning in the field metadata under ``description``, so a reader of the
+Parquet files sees the documentation without this repository. Changing a published column in a
+way that breaks readers (rename, type change, removal) bumps :data:`SCHEMA_VERSION`.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = "1"
+TS = pa.timestamp("us", tz="UTC")
+
+
+def _field(name: str, type_: pa.DataType, nullable: bool, description: str) -> pa.Field:
+    return pa.field(name, type_, nullable=nullable, metadata={"description": description})
+
+
+def _schema(table: str, description: str, *fields: pa.Field) -> pa.Schema:
+    return pa.schema(
+        fields,
+        metadata={"table": table, "schema_version": SCHEMA_VERSION, "description": description},
+    )
+
+
+ARTICLES = _schema(
+    "articles",
+    "Published articles: one row per story per run date, duplicates removed.",
+    _field("id", pa.string(), False, "Stable article id: first 16 hex digits of SHA-256 of the normalized URL."),
+    _field("url", pa.string(), False, "Normalized URL the article was fetched from."),
+    _field("source", pa.string(), False, "Name of the configured source that found the URL."),
+    _field("title", pa.string(), True, "Headline as published on the page."),
+    _field("authors", pa.list_(pa.string()), False, "Author names from the page metadata or byline; may be empty."),
+    _field("published_at", TS, True, "First publication time, UTC; null when the page gives none."),
+    _field("updated_at", TS, True, "Last update time stated by the page, UTC; null when absent."),
+    _field("site_name", pa.string(), True, "Site name from the page metadata."),
+    _field("language", pa.string(), True, "Language code from the page metadata (e.g. 'en')."),
+    _field("canonical_url", pa.string(), True, "The page's own canonical URL, when it declares one."),
+    _field("wire_agency", pa.string(), True, "News agency credited for the story (e.g. 'Reuters'), if any."),
+    _field("attribution", pa.string(), True, "The attribution line removed from the body, e.g. '(With Reuters inputs)'."),
+    _field("text", pa.string(), False, "Cleaned article body: paragraphs separated by a blank line."),
+    _field("word_count", pa.int32(), False, "Number of whitespace-separated words in text."),
+    _field("content_hash", pa.string(), False, "Hex hash of the normalized body; equal for exact duplicates."),
+    _field("cluster_size", pa.int32(), False, "Number of copies of this story seen tonight, this one included."),
+    _field("fetched_at", TS, False, "When the page was fetched, UTC."),
+)
+
+DUPLICATES = _schema(
+    "duplicates",
+    "Articles not published because they duplicate a published (canonical) article.",
+    _field("id", pa.string(), False, "Id of the dropped article."),
+    _field("url", pa.string(), False, "URL of the dropped article."),
+    _field("source", pa.string(), False, "Source that found the dropped article."),
+    _field("title", pa.string(), True, "Headline of the dropped article."),
+    _field("canonical_id", pa.string(), False, "Id of the article kept for this story."),
+    _field("canonical_url", pa.string(), False, "URL of the article kept for this story."),
+    _field("canonical_run_date", pa.date32(), False, "Run date under which the canonical article is published."),
+    _field("method", pa.string(), False, "'exact' (same normalized body) or 'near' (MinHash candidate, verified)."),
+    _field("jaccard", pa.float32(), True, "Jaccard similarity of the word-shingle sets with the canonical; 1 for exact."),
+    _field("containment", pa.float32(), True, "Share of the shorter body's shingles found in the longer body; 1 for exact."),
+)
+
+FAILURES = _schema(
+    "failures",
+    "Every URL or page that did not become an article or a duplicate, with the stage and reason.",
+    _field("url", pa.string(), False, "URL (or file path) that failed."),
+    _field("source", pa.string(), False, "Source that found it."),
+    _field("stage", pa.string(), False, "Stage that gave up: discover, fetch, clean or dedup."),
+    _field("reason", pa.string(), False, "Short machine-readable reason, e.g. 'http_404', 'not_article'."),
+    _field("detail", pa.string(), False, "Human-readable detail; may be empty."),
+    _field("status", pa.int32(), True, "HTTP status when the failure came from a response."),
+)
+
+PUBLISHED = {"articles": ARTICLES, "duplicates": DUPLICATES, "failures": FAILURES}
+
+# Work files, passed between tasks of one run; not a contract.
+CANDIDATES = pa.schema(
+    [
+        ("url", pa.string()),
+        ("source", pa.string()),
+        ("found_in", pa.string()),
+        ("title", pa.string()),
+        ("published_at", TS),
+    ]
+)
+
+CAPTURES = pa.schema(
+    [
+        ("url", pa.string()),
+        ("source", pa.string()),
+        ("final_url", pa.string()),
+        ("status", pa.int32()),
+        ("content_type", pa.string()),
+        ("fetched_at", TS),
+        ("body", pa.large_binary()),
+    ]
+)
+
+CLEANED = pa.schema(
+    [f for f in ARTICLES if f.name not in ("word_count", "content_hash", "cluster_size")]
+)
+
+FAILURE_WORK = FAILURES
