@@ -118,18 +118,19 @@ def strip_wire_furniture(paragraphs: list[str]) -> tuple[list[str], WireInfo]:
                 continue
         body.append(line)
 
-    # Trailers: scan back from the end over short attribution lines.
-    tail: list[str] = []
-    while body and len(body[-1].split()) <= 40 and _is_trailer(body[-1], info):
-        tail.insert(0, body.pop())
-    info.attribution_lines = tail
-
+    # The dateline names the agency that wrote the story; it outranks a trailer.
     if body:
         match = LEAD_DATELINE.match(body[0])
         if match and len(body[0]) > match.end():
             info._agency(match.group("agency"))
             rest = body[0][match.end():]
             body[0] = rest[0].upper() + rest[1:]
+
+    # Trailers: scan back from the end over short attribution lines.
+    tail: list[str] = []
+    while body and len(body[-1].split()) <= 40 and _is_trailer(body[-1], info):
+        tail.insert(0, body.pop())
+    info.attribution_lines = tail
     return body, info
 
 

@@ -1,0 +1,247 @@
+"""``cleaning``: the command line. Every command calls the same functions the DAG does.
+
+    cleaning run       run the nightly pipeline in this process
+    cleaning extract   HTML files or folders -> cleaned articles (JSONL or Parquet)
+    cleaning dedup     records with id and text -> cluster, canonical and duplicate flag
+    cleaning report    the per-source summary of a published night
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+DEFAULT_CONFIG = os.environ.get("NEWSCLEAN_CONFIG", "data/sources.toml")
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _today(config) -> date:
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(config.timezone)).date()
+
+
+class Progress:
+    """One line per stage on stderr, redrawn in place on a terminal."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream, self.started, self.tty = stream, {}, stream.isatty()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        self.started.setdefault(stage, time.monotonic())
+        elapsed = time.monotonic() - self.started[stage]
+        width = 24
+        filled = int(width * done / total) if total else width
+        line = f"{stage:<10} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}  {elapsed:6.1f}s"
+        if self.tty:
+            self.stream.write("\r" + line + ("\n" if done == total else ""))
+        elif done == total:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def _write_records(records: list[dict], out: Path, arrow_schema=None) -> None:
+    if out.suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pylist(records, schema=arrow_schema) if arrow_schema else pa.Table.from_pylist(records)
+        pq.write_table(table, out, compression="zstd")
+    elif out.suffix in (".jsonl", ".ndjson"):
+        with out.open("w", encoding="utf-8") as fh:
+            for record in records:
+                fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+    else:
+        raise SystemExit(f"error: --out must end in .jsonl or .parquet, got {out}")
+
+
+def _read_records(path: Path) -> list[dict]:
+    if not path.exists():
+        raise SystemExit(f"error: input not found: {path}")
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
+    records = []
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise SystemExit(f"error: {path}:{number}: not valid JSON: {exc.msg}") from None
+    return records
+
+
+def cmd_run(args) -> int:
+    from cleaning.config import load_config
+    from cleaning.pipeline import RunFailed, run_night
+    from cleaning.publish import format_summary
+
+    config = load_config(args.config, lake=args.lake)
+    run_date = args.date or _today(config)
+    unknown = [s for s in args.source or [] if s not in {src.name for src in config.sources}]
+    if unknown:
+        raise SystemExit(f"error: unknown source(s) {unknown}; configured: {[s.name for s in config.sources]}")
+    print(f"run {run_date} -> {config.lake}" + (" (reprocess)" if args.reprocess else "") + (" (dry run)" if args.dry_run else ""), file=sys.stderr)
+    started = time.monotonic()
+    try:
+        manifest = run_night(config, run_date, args.source, reprocess=args.reprocess, dry_run=args.dry_run, progress=Progress())
+    except RunFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    print(format_summary(manifest["summary"]))
+    print(f"done in {time.monotonic() - started:.1f}s; rows: {manifest['rows']}" + ("" if args.dry_run else f"; lake: {config.lake}"))
+    return 0
+
+
+def cmd_extract(args) -> int:
+    from cleaning.clean import Rejected, clean_html
+    from cleaning.config import CleanConfig
+
+    settings = CleanConfig(repeat_min_words=args.min_repeat_words)
+    files: list[Path] = []
+    for item in args.inputs:
+        path = Path(item)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith((".html", ".htm", ".html.gz", ".htm.gz"))))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise SystemExit(f"error: input not found: {item}")
+    records = []
+    for path in files:
+        record = {"source_path": str(path), "url": None, "title": None, "text": None, "published_at": None, "wire_agency": None, "error": None}
+        try:
+            data = path.read_bytes()
+            if path.suffix == ".gz":
+                import gzip
+
+                data = gzip.decompress(data)
+            page = clean_html(data, None, None, settings)
+            record.update(
+                url=page.meta.canonical_url,
+                title=page.meta.title,
+                text=page.text,
+                published_at=page.meta.published_at.isoformat() if page.meta.published_at else None,
+                wire_agency=page.wire_agency,
+            )
+        except Rejected as exc:
+            record["error"] = f"{exc.reason}: {exc.detail}" if exc.detail else exc.reason
+        except (OSError, EOFError) as exc:
+            record["error"] = f"unreadable: {exc}"
+        records.append(record)
+    _write_records(records, Path(args.out))
+    failed = sum(1 for r in records if r["error"])
+    print(f"{len(records)} pages, {len(records) - failed} articles, {failed} rejected -> {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_dedup(args) -> int:
+    from dataclasses import replace
+
+    from cleaning.config import DedupConfig
+    from cleaning.dedup import dedup_records
+
+    records = _read_records(Path(args.input))
+    for number, record in enumerate(records, 1):
+        if "id" not in record or "text" not in record:
+            raise SystemExit(f"error: record {number} has no {'id' if 'id' not in record else 'text'!r} field")
+    settings = DedupConfig()
+    if args.threshold is not None:
+        settings = replace(settings, jaccard_threshold=args.threshold)
+    if args.containment is not None:
+        settings = replace(settings, containment_threshold=args.containment)
+    for record in records:
+        if isinstance(record.get("published_at"), str):
+            from cleaning.clean.metadata import parse_time
+
+            record["published_at"] = parse_time(record["published_at"])
+    decisions = {d.id: d for d in dedup_records(records, settings)}
+    out = []
+    for record in records:
+        d = decisions[str(record["id"])]
+        out.append({**record, "id": str(record["id"]), "cluster_id": d.cluster_id, "canonical_id": d.canonical_id, "is_duplicate": d.is_duplicate})
+    _write_records(out, Path(args.out))
+    dupes = sum(1 for r in out if r["is_duplicate"])
+    print(f"{len(out)} records, {dupes} duplicates, {len(out) - dupes} kept -> {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from cleaning.config import load_config
+    from cleaning.publish import format_summary, manifest_file
+    from cleaning.store import Lake
+
+    config = load_config(args.config, lake=args.lake)
+    lake = Lake(config.lake)
+    rel = manifest_file(args.date)
+    if not lake.exists(rel):
+        raise SystemExit(f"error: no published run for {args.date} in {config.lake}")
+    manifest = lake.read_json(rel)
+    print(f"run {args.date}: published {manifest['published_at']}, code {manifest['code_version']}, config {manifest['config_digest']}")
+    print(format_summary(manifest["summary"]))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cleaning", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_config(p):
+        p.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: %(default)s, or $NEWSCLEAN_CONFIG)")
+        p.add_argument("--lake", help="lake root, a folder or s3:// URI (overrides [pipeline] lake)")
+
+    p = sub.add_parser("run", help="run the nightly pipeline in this process", description="Run discover, fetch, clean, dedup and publish for one date, without Airflow.")
+    with_config(p)
+    p.add_argument("--date", type=_date, help="run date YYYY-MM-DD (default: today in the config's timezone)")
+    p.add_argument("--source", action="append", help="only this source (repeatable)")
+    p.add_argument("--reprocess", action="store_true", help="clean the date's kept raw captures again; no network")
+    p.add_argument("--dry-run", action="store_true", help="do everything but publish")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("extract", help="HTML files or folders -> cleaned articles", description="Extract cleaned articles from .html/.html.gz files or folders of them; one record per page.")
+    p.add_argument("inputs", nargs="+", help=".html or .html.gz files, or folders of them")
+    p.add_argument("--out", required=True, help="output file, .jsonl or .parquet")
+    p.add_argument("--min-repeat-words", type=int, default=8, help="shortest repeated block removed (default: %(default)s)")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("dedup", help="records with id and text -> duplicate flags", description="Find exact and near-duplicate records; one output row per input with cluster_id, canonical_id, is_duplicate.")
+    p.add_argument("input", help="JSONL or Parquet with 'id' and 'text' (other fields are carried through)")
+    p.add_argument("--out", required=True, help="output file, .jsonl or .parquet")
+    p.add_argument("--threshold", type=float, help="Jaccard threshold for near duplicates (default 0.7)")
+    p.add_argument("--containment", type=float, help="containment threshold for abridged copies (default 0.8)")
+    p.set_defaults(func=cmd_dedup)
+
+    p = sub.add_parser("report", help="per-source summary of a published night", description="Print the per-source counts of one published run date.")
+    with_config(p)
+    p.add_argument("date", type=_date, help="run date YYYY-MM-DD")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from cleaning.config import ConfigError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The history index: signatures of stories published on earlier nights.
+
+One small Parquet file per run date under ``history/run_date=D/signatures.parquet`` in the lake,
+holding the id, content hash, band keys and ranking fields of each published article. A night
+loads only the dates inside its retention window and strictly before itself, so re-running a date
+never matches that date against itself, and files older than the window are pruned. Each file is
+written whole and moved into place, so a crash leaves either the old file or the new one.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pyarrow as pa
+
+from cleaning.dedup import SIGNATURES
+from cleaning.store import Lake
+
+HISTORY = SIGNATURES.append(pa.field("run_date", pa.date32())).append(pa.field("url", pa.string()))
+
+
+def _dates(lake: Lake) -> list[date]:
+    found = []
+    for rel in lake.list_files("history", ".parquet"):
+        part = rel.split("/")[1]
+        if part.startswith("run_date="):
+            found.append(date.fromisoformat(part.removeprefix("run_date=")))
+    return sorted(set(found))
+
+
+def load(lake: Lake, run_date: date, retention_days: int) -> pa.Table:
+    start = run_date - timedelta(days=retention_days)
+    wanted = [d for d in _dates(lake) if start <= d < run_date]
+    files = [f"history/run_date={d.isoformat()}/signatures.parquet" for d in wanted]
+    return lake.read_tables([f for f in files if lake.exists(f)], HISTORY)
+
+
+def save(lake: Lake, run_date: date, table: pa.Table) -> None:
+    table = table.select(HISTORY.names).cast(HISTORY)
+    lake.write_table(f"history/run_date={run_date.isoformat()}/signatures.parquet", table)
+
+
+def prune(lake: Lake, today: date, retention_days: int) -> list[date]:
+    """Delete history older than the window; returns the dates removed."""
+    cutoff = today - timedelta(days=retention_days)
+    removed = [d for d in _dates(lake) if d < cutoff]
+    for d in removed:
+        lake.delete_dir(f"history/run_date={d.isoformat()}")
+    return removed

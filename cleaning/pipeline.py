@@ -1,0 +1,351 @@
+"""The nightly run as plain functions over the lake: the one place that wires stages together.
+
+Every function takes the config, the run date and (for mapped steps) a shard number, reads its
+inputs from the lake, writes its outputs to the lake, and returns a small dict of counts. The
+Airflow tasks in ``dags/`` and ``cleaning run`` call exactly these functions, so a night behaves
+the same under both. Work files live under ``_work/run_date=D/`` and are replaced, never appended
+to, so a retried step leaves the same files as a first try. Raw captures are kept under
+``raw/run_date=D/`` so a night can be cleaned again without the network (``reprocess``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from dataclasses import asdict
+from datetime import date
+
+import pyarrow as pa
+import xxhash
+
+from cleaning import schema
+from cleaning.config import Config
+from cleaning.models import Candidate, Capture, Failure
+from cleaning.store import Lake
+
+
+class RunFailed(RuntimeError):
+    """The night's failure share passed ``[pipeline] max_failure_share``."""
+
+
+def work_dir(run_date: date) -> str:
+    return f"_work/run_date={run_date.isoformat()}"
+
+
+def shard_of(url: str, shards: int) -> int:
+    return xxhash.xxh64_intdigest(url.encode("utf-8")) % shards
+
+
+def _shard_name(shard: int) -> str:
+    return f"shard-{shard:05d}.parquet"
+
+
+def _failures_table(failures: list[Failure]) -> pa.Table:
+    return pa.Table.from_pylist([asdict(f) for f in failures], schema=schema.FAILURES)
+
+
+def _recorded(stage_fn):
+    """Keep each step's counts in the work folder, so publish can put them in the manifest."""
+    import functools
+
+    @functools.wraps(stage_fn)
+    def wrapper(config: Config, run_date: date, *args, **kwargs) -> dict:
+        stats = stage_fn(config, run_date, *args, **kwargs)
+        name = stats["stage"] + (f"-{stats['shard']:05d}" if "shard" in stats else "")
+        Lake(config.lake).write_json(f"{work_dir(run_date)}/stats/{name}.json", stats)
+        return stats
+
+    return wrapper
+
+
+def read_stats(lake: Lake, run_date: date) -> list[dict]:
+    order = ["discover", "fetch", "clean", "furniture", "sign", "dedup"]
+    stats = [lake.read_json(rel) for rel in lake.list_files(f"{work_dir(run_date)}/stats", ".json")]
+    return sorted(stats, key=lambda s: (order.index(s["stage"]) if s["stage"] in order else 99, s.get("shard", -1)))
+
+
+def _workers() -> int:
+    return max(1, int(os.environ.get("NEWSCLEAN_WORKERS", os.cpu_count() or 1)))
+
+
+# ---------------------------------------------------------------- discover
+@_recorded
+def discover(config: Config, run_date: date, only_sources: list[str] | None = None) -> dict:
+    """Write tonight's candidates, one file per shard; returns counts and the shard list."""
+    from cleaning.discover import discover as find
+
+    started = time.monotonic()
+    lake = Lake(config.lake)
+    candidates, failures = find(config, only_sources)
+    wd = work_dir(run_date)
+    lake.delete_dir(wd)  # a new night (or a re-run) starts from nothing
+    by_shard: dict[int, list[dict]] = {i: [] for i in range(config.shards)}
+    for candidate in candidates:
+        by_shard[shard_of(candidate.url, config.shards)].append(asdict(candidate))
+    for shard, rows in by_shard.items():
+        lake.write_table(f"{wd}/candidates/{_shard_name(shard)}", pa.Table.from_pylist(rows, schema=schema.CANDIDATES))
+    lake.write_table(f"{wd}/failures/discover.parquet", _failures_table(failures))
+    return {
+        "stage": "discover",
+        "candidates": len(candidates),
+        "failed": len(failures),
+        "shards": list(range(config.shards)),
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
+# ---------------------------------------------------------------- fetch
+@_recorded
+def fetch(config: Config, run_date: date, shard: int) -> dict:
+    from cleaning.fetch import fetch_all
+
+    started = time.monotonic()
+    lake = Lake(config.lake)
+    wd = work_dir(run_date)
+    rows = lake.read_table(f"{wd}/candidates/{_shard_name(shard)}").to_pylist()
+    candidates = [Candidate(**row) for row in rows]
+    captures, failures = fetch_all(candidates, config)
+    table = pa.Table.from_pylist([asdict(c) for c in captures], schema=schema.CAPTURES)
+    lake.write_table(f"raw/run_date={run_date.isoformat()}/{_shard_name(shard)}", table, row_group_rows=1024)
+    lake.write_table(f"{wd}/failures/fetch-{_shard_name(shard)}", _failures_table(failures))
+    return {
+        "stage": "fetch",
+        "shard": shard,
+        "fetched": len(captures),
+        "failed": len(failures),
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
+def has_raw_captures(config: Config, run_date: date) -> bool:
+    return bool(Lake(config.lake).list_files(f"raw/run_date={run_date.isoformat()}", ".parquet"))
+
+
+def raw_shards(config: Config, run_date: date) -> list[int]:
+    """Shards of the kept raw captures, for a reprocess run (no discover, no fetch)."""
+    files = Lake(config.lake).list_files(f"raw/run_date={run_date.isoformat()}", ".parquet")
+    return sorted(int(f.rsplit("shard-", 1)[1].split(".")[0]) for f in files)
+
+
+# ---------------------------------------------------------------- clean
+@_recorded
+def clean(config: Config, run_date: date, shard: int, workers: int | None = None) -> dict:
+    from cleaning.clean import clean_captures
+
+    started = time.monotonic()
+    lake = Lake(config.lake)
+    wd = work_dir(run_date)
+    raw = lake.read_table(f"raw/run_date={run_date.isoformat()}/{_shard_name(shard)}").to_pylist()
+    captures = [Capture(**row) for row in raw]
+    articles, failures = clean_captures(captures, config.clean, workers or _workers())
+    rows = [asdict(a) for a in articles]
+    lake.write_table(f"{wd}/cleaned/{_shard_name(shard)}", pa.Table.from_pylist(rows, schema=schema.CLEANED))
+    lake.write_table(f"{wd}/failures/clean-{_shard_name(shard)}", _failures_table(failures))
+    return {
+        "stage": "clean",
+        "shard": shard,
+        "cleaned": len(articles),
+        "rejected": len(failures),
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
+@_recorded
+def learn_furniture(config: Config, run_date: date) -> dict:
+    """Learn each site's recurring lines from all cleaned shards (reads two columns only)."""
+    from cleaning.clean import learn_furniture as learn
+
+    started = time.monotonic()
+    lake = Lake(config.lake)
+    wd = work_dir(run_date)
+    files = lake.list_files(f"{wd}/cleaned", ".parquet")
+    table = lake.read_tables(files, schema.CLEANED, columns=["source", "text"])
+    pages = [(s, t.replace("\n\n", "\n")) for s, t in zip(table.column("source").to_pylist(), table.column("text").to_pylist())]
+    learned = learn(pages, config.clean)
+    rows = [{"source": s, "line_key": k} for s in sorted(learned) for k in sorted(learned[s])]
+    lake.write_table(f"{wd}/furniture.parquet", pa.Table.from_pylist(rows, schema=pa.schema([("source", pa.string()), ("line_key", pa.string())])))
+    return {"stage": "furniture", "sites": len(learned), "lines": len(rows), "seconds": round(time.monotonic() - started, 3)}
+
+
+# ---------------------------------------------------------------- dedup
+@_recorded
+def sign(config: Config, run_date: date, shard: int) -> dict:
+    """Strip learned furniture, then compute signatures: writes the final bodies and signatures."""
+    from cleaning.clean import strip_furniture
+    from cleaning.dedup import signatures
+
+    started = time.monotonic()
+    lake = Lake(config.lake)
+    wd = work_dir(run_date)
+    furniture: dict[str, set[str]] = {}
+    for row in lake.read_table(f"{wd}/furniture.parquet").to_pylist():
+        furniture.setdefault(row["source"], set()).add(row["line_key"])
+    table = lake.read_table(f"{wd}/cleaned/{_shard_name(shard)}", schema=schema.CLEANED)
+    rows = table.to_pylist()
+    removed = 0
+    kept, failures = [], []
+    for row in rows:
+        if row["source"] in furniture:
+            row["text"], n = strip_furniture(row["text"], furniture[row["source"]])
+            removed += n
+        if len(row["text"].split()) < config.clean.min_words:
+            failures.append(Failure(row["url"], row["source"], "clean", "too_short", "only site furniture left"))
+            continue
+        kept.append(row)
+    lake.write_table(f"{wd}/final/{_shard_name(shard)}", pa.Table.from_pylist(kept, schema=schema.CLEANED))
+    lake.write_table(f"{wd}/failures/furniture-{_shard_name(shard)}", _failures_table(failures))
+    sigs = signatures(((r["id"], r["text"], r["published_at"]) for r in kept), config.dedup)
+    lake.write_table(f"{wd}/signatures/{_shard_name(shard)}", sigs)
+    return {
+        "stage": "sign",
+        "shard": shard,
+        "signed": sigs.num_rows,
+        "furniture_lines_removed": removed,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
+@_recorded
+def dedup(config: Config, run_date: date) -> dict:
+    """The reduce step: all signatures of tonight plus the history window -> decisions."""
+    import pyarrow.compute as pc
+
+    from cleaning.dedup import SIGNATURES, resolve
+    from cleaning.dedup import history as hist
+
+    started = time.monotonic()
+    lake = Lake(config.lake)
+    wd = work_dir(run_date)
+    tonight = lake.read_tables(lake.list_files(f"{wd}/signatures", ".parquet"), SIGNATURES)
+    # An article id may appear twice when one story sat under two URLs that normalize apart but
+    # share the canonical URL: keep the first row per id (the files are in shard order).
+    ids = tonight.column("id").to_pylist()
+    first = {}
+    for index, id_ in enumerate(ids):
+        first.setdefault(id_, index)
+    if len(first) != len(ids):
+        tonight = tonight.take(sorted(first.values()))
+    history = hist.load(lake, run_date, config.dedup.history_days)
+    final_files = lake.list_files(f"{wd}/final", ".parquet")
+
+    def text_of(wanted: list[str]) -> dict[str, str]:
+        wanted_set = pa.array(sorted(set(wanted)), pa.string())
+        out = {}
+        for rel in final_files:
+            t = lake.read_table(rel, columns=["id", "text"])
+            t = t.filter(pc.is_in(t.column("id"), value_set=wanted_set))
+            out.update(zip(t.column("id").to_pylist(), t.column("text").to_pylist()))
+        missing = [i for i in wanted if i not in out]
+        if missing and history.num_rows:
+            out.update(_history_texts(lake, history, missing))
+        return out
+
+    decisions = resolve(tonight, text_of, config.dedup, history)
+    table = pa.Table.from_pylist([asdict(d) for d in decisions], schema=DECISIONS)
+    lake.write_table(f"{wd}/decisions.parquet", table)
+    exact = sum(1 for d in decisions if d.is_duplicate and d.method == "exact")
+    near = sum(1 for d in decisions if d.is_duplicate and d.method == "near")
+    return {
+        "stage": "dedup",
+        "articles": len(decisions),
+        "exact_duplicates": exact,
+        "near_duplicates": near,
+        "history_signatures": history.num_rows,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
+DECISIONS = pa.schema(
+    [
+        ("id", pa.string()),
+        ("cluster_id", pa.string()),
+        ("canonical_id", pa.string()),
+        ("is_duplicate", pa.bool_()),
+        ("method", pa.string()),
+        ("jaccard", pa.float64()),
+        ("containment", pa.float64()),
+        ("canonical_from_history", pa.bool_()),
+        ("canonical_run_date", pa.date32()),
+    ]
+)
+
+
+def _history_texts(lake: Lake, history: pa.Table, ids: list[str]) -> dict[str, str]:
+    """Bodies of earlier nights' canonicals, read from the published articles partitions."""
+    import pyarrow.compute as pc
+
+    wanted = pa.array(sorted(set(ids)), pa.string())
+    rows = history.filter(pc.is_in(history.column("id"), value_set=wanted))
+    out = {}
+    for run_date in sorted(set(rows.column("run_date").to_pylist())):
+        rel = f"articles/run_date={run_date.isoformat()}/part-0.parquet"
+        if not lake.exists(rel):
+            continue
+        t = lake.read_table(rel, columns=["id", "text"])
+        t = t.filter(pc.is_in(t.column("id"), value_set=wanted))
+        out.update(zip(t.column("id").to_pylist(), t.column("text").to_pylist()))
+    return out
+
+
+# ---------------------------------------------------------------- publish
+def publish(config: Config, run_date: date, dry_run: bool = False) -> dict:
+    from cleaning.publish import publish_night
+
+    return publish_night(config, run_date, dry_run=dry_run, stage_stats=read_stats(Lake(config.lake), run_date))
+
+
+def _reset_for_reprocess(lake: Lake, run_date: date) -> None:
+    """Drop tonight's work files except what discover and fetch left (they are not re-run)."""
+    wd = work_dir(run_date)
+    keep_prefixes = (f"{wd}/candidates/", f"{wd}/failures/discover", f"{wd}/failures/fetch-", f"{wd}/stats/discover", f"{wd}/stats/fetch-")
+    for rel in lake.list_files(wd):
+        if not rel.startswith(keep_prefixes):
+            lake.fs.delete_file(lake.path(rel))
+
+
+# ---------------------------------------------------------------- the whole night, in-process
+def run_night(
+    config: Config,
+    run_date: date,
+    only_sources: list[str] | None = None,
+    reprocess: bool = False,
+    dry_run: bool = False,
+    progress=None,
+) -> dict:
+    """discover -> fetch -> clean -> furniture -> sign -> dedup -> publish, in this process.
+
+    ``progress(stage, done, total)`` is called as shards finish. With ``reprocess`` the kept raw
+    captures of ``run_date`` are cleaned again and nothing is fetched.
+    """
+    report = progress or (lambda stage, done, total: None)
+
+    def each_shard(stage: str, fn, shards: list[int]) -> None:
+        report(stage, 0, len(shards))
+        for done, shard in enumerate(shards, 1):
+            fn(config, run_date, shard)
+            report(stage, done, len(shards))
+
+    if reprocess:
+        shards = raw_shards(config, run_date)
+        if not shards:
+            raise FileNotFoundError(f"no raw captures kept for {run_date} under {config.lake}/raw: nothing to reprocess")
+        _reset_for_reprocess(Lake(config.lake), run_date)
+    else:
+        report("discover", 0, 1)
+        found = discover(config, run_date, only_sources)
+        report("discover", 1, 1)
+        shards = found["shards"]
+        each_shard("fetch", fetch, shards)
+    each_shard("clean", clean, shards)
+    report("furniture", 0, 1)
+    learn_furniture(config, run_date)
+    report("furniture", 1, 1)
+    each_shard("sign", sign, shards)
+    report("dedup", 0, 1)
+    dedup(config, run_date)
+    report("dedup", 1, 1)
+    report("publish", 0, 1)
+    manifest = publish(config, run_date, dry_run=dry_run)
+    report("publish", 1, 1)
+    return manifest

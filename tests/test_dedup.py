@@ -1,0 +1,80 @@
+import random
+from datetime import datetime, timezone
+
+import pytest
+
+from cleaning.config import DedupConfig
+from cleaning.dedup import dedup_records, signatures
+from cleaning.dedup.minhash import signature
+from cleaning.dedup.shingles import jaccard_and_containment, normalized_words, shingle_set
+from tests.conftest import SEED_TEXT
+
+SEED = [l for l in SEED_TEXT.read_text(encoding="utf-8").splitlines() if l.strip()]
+STORY = "\n".join(SEED[4:11])  # the seed body, once
+OTHER = (
+    "Heavy rain flooded the lower town on Sunday as the river rose two metres in six hours, "
+    "forcing the evacuation of three care homes and closing the main bridge. Emergency crews "
+    "worked through the night to pump water from basements while volunteers filled sandbags at "
+    "the football ground. The regional council said damage would run into millions and asked the "
+    "national government for emergency funds to rebuild the flood barriers before winter."
+)
+
+
+def by_id(decisions):
+    return {d.id: d for d in decisions}
+
+
+def test_exact_near_and_abridged_copies_cluster():
+    records = [
+        {"id": "orig", "text": STORY, "published_at": datetime(2025, 8, 28, 7, tzinfo=timezone.utc)},
+        {"id": "retyped", "text": STORY.replace("'", "’").upper()},
+        {"id": "abridged", "text": "\n".join(SEED[4:8])},
+        {"id": "edited", "text": STORY.replace("at the last minute", "late on Wednesday").replace("Tokyo", "Japan")},
+        {"id": "other", "text": OTHER},
+    ]
+    d = by_id(dedup_records(records, DedupConfig()))
+    assert d["orig"].is_duplicate is False and d["orig"].canonical_id == "orig"  # earliest published
+    assert d["retyped"].method == "exact" and d["retyped"].canonical_id == "orig"
+    assert d["abridged"].method == "near" and d["abridged"].containment >= 0.8
+    assert d["edited"].is_duplicate and d["edited"].jaccard >= 0.7
+    assert d["other"].is_duplicate is False and d["other"].cluster_id == "other"
+
+
+def test_order_does_not_change_clusters_or_canonicals():
+    records = [{"id": f"c{i}", "text": STORY if i % 3 else OTHER + f" Copy {i}."} for i in range(12)]
+    first = [(d.id, d.cluster_id, d.canonical_id, d.is_duplicate) for d in dedup_records(records, DedupConfig())]
+    for seed in range(3):
+        shuffled = records[:]
+        random.Random(seed).shuffle(shuffled)
+        again = [(d.id, d.cluster_id, d.canonical_id, d.is_duplicate) for d in dedup_records(shuffled, DedupConfig())]
+        assert again == first
+
+
+def test_empty_and_short_bodies_and_500_copies():
+    records = [{"id": "empty", "text": ""}, {"id": "short", "text": "Two words"}, {"id": "short2", "text": "two words!"}]
+    records += [{"id": f"copy{i:03d}", "text": STORY + (f"\nLocal note {i}." if i % 2 else "")} for i in range(500)]
+    d = by_id(dedup_records(records, DedupConfig()))
+    assert d["short2"].canonical_id == "short" and d["short2"].method == "exact"
+    assert not d["empty"].is_duplicate
+    canonicals = {d[f"copy{i:03d}"].canonical_id for i in range(500)}
+    assert len(canonicals) == 1
+    assert sum(not d[f"copy{i:03d}"].is_duplicate for i in range(500)) == 1
+
+
+def test_repeated_ids_are_refused():
+    with pytest.raises(ValueError, match="ids must be unique"):
+        dedup_records([{"id": 1, "text": "a"}, {"id": 1, "text": "b"}], DedupConfig())
+
+
+def test_minhash_estimates_jaccard():
+    a = shingle_set(normalized_words(STORY), 5)
+    b = shingle_set(normalized_words(STORY.replace("Akazawa", "Mr Akazawa")), 5)
+    true_j, _ = jaccard_and_containment(a, b)
+    sa, sb = signature(a, 256), signature(b, 256)
+    assert abs((sa == sb).mean() - true_j) < 0.1
+
+
+def test_signatures_table_has_band_keys():
+    table = signatures([("x", STORY, None), ("y", "too short", None)], DedupConfig())
+    keys = table.column("band_keys").to_pylist()
+    assert len(keys[0]) > 1 and keys[1] == []
