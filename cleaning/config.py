@@ -45,7 +45,7 @@ class FetchConfig:
 
 @dataclass(frozen=True)
 class CleanConfig:
-    min_words: int = 40  # shorter bodies are rejected as "not an article"
+    min_words: int = 20  # shorter bodies are rejected; the shortest wire briefs run 20-30 words
     repeat_min_words: int = 8  # shortest block that counts as a repeat inside one page
     furniture_min_pages: int = 5  # a site needs this many pages before lines are learned
     furniture_min_share: float = 0.4  # share of a site's pages a line must recur in

@@ -201,11 +201,19 @@ def fetcher_for(config: Config) -> Fetcher:
     return Fetcher(config.fetch, mirrors)
 
 
+def source_is_local(source: Source) -> bool:
+    """Sources the operator pointed at this machine's disk (a folder, a list, a feed file)."""
+    return source.kind in ("local", "urls") or not (source.url or "").startswith(("http://", "https://"))
+
+
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 
 
 def fetch_one(fetcher: Fetcher, url: str, source: Source) -> Capture:
     """Fetch one article page; raises :class:`FetchError`."""
+    if not url.startswith(("http://", "https://")) and not source_is_local(source):
+        # A remote feed must never make us read a file on this machine.
+        raise FetchError("bad_url", f"non-HTTP link from a remote source: {url[:200]}")
     response = fetcher.get(url, source.delay_seconds)
     content_type = response.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() not in HTML_TYPES:

@@ -51,14 +51,18 @@ class CleanPage:
     furniture_lines_removed: int
 
 
-def extract_main_text(html: str, url: str | None) -> tuple[str | None, object]:
+def extract_main_text(page, url: str | None) -> tuple[str | None, object]:
+    """trafilatura's main text of a page (markup or a parsed tree, which it may modify)."""
     import trafilatura
 
     document = trafilatura.bare_extraction(
-        html,
+        page,
         url=url,
         include_comments=False,
-        with_metadata=True,
+        # Measured on the AEB pages (bench/RESULTS.md): favor_precision raises precision by
+        # 0.013 for 0.008 of recall, the best F1 of the settings tried.
+        favor_precision=True,
+        with_metadata=False,  # our own metadata reader is richer and much faster than htmldate
         deduplicate=False,
     )
     if document is None:
@@ -88,7 +92,7 @@ def clean_html(body: bytes, url: str | None, content_type: str | None, settings:
     if meta.title and ERROR_TITLE.search(meta.title) and meta.published_at is None:
         raise Rejected("error_page", meta.title)
 
-    text, document = extract_main_text(html, url)
+    text, document = extract_main_text(tree, url)  # the tree is not used after this
     if not text:
         raise Rejected("empty", "no main text found")
     if document is not None:
@@ -121,8 +125,6 @@ def clean_html(body: bytes, url: str | None, content_type: str | None, settings:
         if PAYWALL.search(body_text):
             raise Rejected("paywall", f"{words} words behind a subscription prompt")
         raise Rejected("too_short", f"{words} words, fewer than {settings.min_words}")
-    if meta.is_article is False and meta.published_at is None:
-        raise Rejected("not_article", "page declares a non-article type and no publication date")
     short_lines = sum(1 for p in paragraphs if len(p.split()) < 15)
     if meta.published_at is None and len(paragraphs) >= 6 and short_lines / len(paragraphs) > 0.8:
         raise Rejected("not_article", "a list of short lines with no publication date (an index page?)")

@@ -5,8 +5,11 @@ repeat a run of paragraphs. The page is cut into sentences; each sentence gets a
 (case, punctuation, quotes and spacing folded, a leading "Updated ..." stamp dropped). Scanning
 left to right, at each sentence that has been seen before we measure the longest run of
 consecutive sentences equal to a run that starts at an earlier occurrence. If that run holds at
-least ``min_words`` words it is a repeat and is dropped whole; otherwise it is kept, so a short
-line an article legitimately quotes twice survives. Nothing is shared between calls.
+least ``min_words`` words and contains at least one prose sentence (``PROSE_WORDS`` words or more,
+ending in sentence punctuation) it is a repeat and is dropped whole. Otherwise it is kept: a short
+line an article legitimately quotes twice survives, and so do labels and list items that a page
+repeats on purpose (the same meal in two menus, "Key facts" boxes). Scraping duplicates are
+copies of prose, which is what the rule looks for. Nothing is shared between calls.
 
 Cost: O(n * r) sentence comparisons for n sentences and r earlier occurrences of a key, which is
 tiny for articles.
@@ -24,6 +27,14 @@ _UPDATED_STAMP = re.compile(
     r"((on|at)\s+)?[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4},?(\s+\d{1,2}:\d{2}\s*([AaPp][Mm])?\s*[A-Z]{0,4})?[\s:,-]*",
     re.IGNORECASE,
 )
+
+
+PROSE_WORDS = 12
+_ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*$")
+
+
+def _is_prose(sentence: str) -> bool:
+    return len(sentence.split()) >= PROSE_WORDS and bool(_ENDS_SENTENCE.search(sentence))
 
 
 def split_sentences(paragraph: str) -> list[str]:
@@ -48,20 +59,22 @@ def remove_repeats(paragraphs: list[str], min_words: int = 8) -> tuple[list[str]
         units.extend((index, sentence) for sentence in split_sentences(paragraph))
     keys = [_key(sentence) for _, sentence in units]
     words = [len(sentence.split()) for _, sentence in units]
+    prose = [_is_prose(sentence) for _, sentence in units]
 
     first_seen: dict[str, list[int]] = {}
     drop = [False] * len(units)
     i = 0
     while i < len(units):
-        best_len, best_words = 0, 0
+        best_len, best_words, best_prose = 0, 0, False
         for j in first_seen.get(keys[i], ()):
-            length, total = 0, 0
+            length, total, has_prose = 0, 0, False
             while i + length < len(units) and j + length < i and keys[j + length] == keys[i + length] and keys[i + length]:
                 total += words[i + length]
+                has_prose = has_prose or prose[i + length]
                 length += 1
             if total > best_words:
-                best_len, best_words = length, total
-        if best_len and best_words >= min_words:
+                best_len, best_words, best_prose = length, total, has_prose
+        if best_len and best_words >= min_words and best_prose:
             for k in range(i, i + best_len):
                 drop[k] = True
             i += best_len

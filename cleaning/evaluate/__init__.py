@@ -1,0 +1,1 @@
+"""Quality evaluations: extraction against gold bodies, duplicate detection on simulated syndication."""
