@@ -21,7 +21,7 @@ from cleaning.clean.decode import decode_html
 from cleaning.clean.furniture import strip_generic
 from cleaning.clean.metadata import PageMeta, read_meta
 from cleaning.clean.repetition import remove_repeats
-from cleaning.clean.text import tidy
+from cleaning.clean.text import tidy, word_count
 from cleaning.clean.wire import parse_stamp, strip_wire_furniture
 from cleaning.config import CleanConfig
 
@@ -120,16 +120,25 @@ def clean_html(body: bytes, url: str | None, content_type: str | None, settings:
         meta.authors = [re.sub(r"^(?:by|written by|words by)\s+", "", wire.bylines[0], flags=re.IGNORECASE)]
 
     body_text = "\n\n".join(paragraphs)
-    words = len(body_text.split())
+    words = word_count(body_text)
     if words < settings.min_words:
         if PAYWALL.search(body_text):
             raise Rejected("paywall", f"{words} words behind a subscription prompt")
         raise Rejected("too_short", f"{words} words, fewer than {settings.min_words}")
-    short_lines = sum(1 for p in paragraphs if len(p.split()) < 15)
-    if meta.published_at is None and len(paragraphs) >= 6 and short_lines / len(paragraphs) > 0.8:
-        raise Rejected("not_article", "a list of short lines with no publication date (an index page?)")
+    if meta.published_at is None and _looks_like_index(paragraphs, meta.is_article is False):
+        raise Rejected("not_article", "a list of links or teasers with no publication date (an index page?)")
 
     return CleanPage(body_text, meta, wire.wire_agency, wire.attribution, repeated, furniture)
+
+
+def _looks_like_index(paragraphs: list[str], declared_non_article: bool) -> bool:
+    """Most lines are list items, cut-off teasers or fragments: a section front, not a story."""
+    if len(paragraphs) < 5:
+        return False
+    listish = sum(
+        1 for p in paragraphs if p.endswith(("…", "...")) or len(p.split()) < 12
+    )
+    return listish / len(paragraphs) > (0.5 if declared_non_article else 0.7)
 
 
 def now_utc() -> datetime:

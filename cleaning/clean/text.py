@@ -40,5 +40,10 @@ def comparison_key(text: str) -> str:
     return " ".join(_KEY_DROP.sub(" ", folded).split())
 
 
+_UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+
+
 def word_count(text: str) -> int:
-    return len(text.split())
+    """Whitespace words, plus one word per two characters of scripts written without spaces
+    (Chinese, Japanese, Korean, Thai), where splitting on spaces would count a page as a word."""
+    return len(text.split()) + len(_UNSPACED_SCRIPT.findall(text)) // 2
