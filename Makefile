@@ -28,7 +28,7 @@ setup: .venv/.synced .airflow/airflow.db
 run: setup
 	@rm -rf data/lake/_work
 	.venv/bin/airflow dags test news_nightly -c '{"run_date": "$(RUN_DATE)"}' > .airflow/last-run.log 2>&1 || (tail -50 .airflow/last-run.log; exit 1)
-	@grep -q "state=success\|DagRunState.SUCCESS\|success" .airflow/last-run.log
+	@grep -q "DagRun Finished.*state=success" .airflow/last-run.log || (echo "DAG run did not succeed; see .airflow/last-run.log"; exit 1)
 	.venv/bin/cleaning report $(RUN_DATE)
 
 test: setup

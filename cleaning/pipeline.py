@@ -211,7 +211,7 @@ def dedup(config: Config, run_date: date) -> dict:
     """The reduce step: all signatures of tonight plus the history window -> decisions."""
     import pyarrow.compute as pc
 
-    from cleaning.dedup import SIGNATURES, resolve
+    from cleaning.dedup import HISTORY_PREFIX, SIGNATURES, resolve
     from cleaning.dedup import history as hist
 
     started = time.monotonic()
@@ -230,15 +230,15 @@ def dedup(config: Config, run_date: date) -> dict:
     final_files = lake.list_files(f"{wd}/final", ".parquet")
 
     def text_of(wanted: list[str]) -> dict[str, str]:
-        wanted_set = pa.array(sorted(set(wanted)), pa.string())
+        earlier = [i.removeprefix(HISTORY_PREFIX) for i in wanted if i.startswith(HISTORY_PREFIX)]
+        wanted_set = pa.array(sorted({i for i in wanted if not i.startswith(HISTORY_PREFIX)}), pa.string())
         out = {}
-        for rel in final_files:
+        for rel in final_files if len(wanted_set) else []:
             t = lake.read_table(rel, columns=["id", "text"])
             t = t.filter(pc.is_in(t.column("id"), value_set=wanted_set))
             out.update(zip(t.column("id").to_pylist(), t.column("text").to_pylist()))
-        missing = [i for i in wanted if i not in out]
-        if missing and history.num_rows:
-            out.update(_history_texts(lake, history, missing))
+        if earlier:
+            out.update({HISTORY_PREFIX + i: text for i, text in _history_texts(lake, history, earlier).items()})
         return out
 
     decisions = resolve(tonight, text_of, config.dedup, history)

@@ -39,10 +39,16 @@ def test_short_quote_repeated_is_kept():
 
 
 def test_min_words_is_configurable():
-    quote = "We will not back down, she said."
+    quote = "We will not back down on the harbour wall, she told the crowd outside."  # 14 words
     paragraphs = [BODY[0], quote, BODY[1], quote]
-    assert remove_repeats(paragraphs, min_words=5)[0] == [BODY[0], quote, BODY[1]]
-    assert remove_repeats(paragraphs, min_words=10)[0] == paragraphs
+    assert remove_repeats(paragraphs, min_words=12)[0] == [BODY[0], quote, BODY[1]]
+    assert remove_repeats(paragraphs, min_words=20)[0] == paragraphs
+
+
+def test_repeated_list_items_are_structure_not_scraping():
+    menu = ["Breakfast", "Eat within an hour of waking", "Two eggs, toast and fruit", "Lunch"]
+    paragraphs = ["Plan A"] + menu + ["Plan B"] + menu
+    assert remove_repeats(paragraphs, min_words=8)[0] == paragraphs
 
 
 def test_sentence_split():

@@ -40,6 +40,9 @@ SIGNATURES = pa.schema(
 )
 
 
+HISTORY_PREFIX = "history:"
+
+
 @dataclass
 class Decision:
     id: str
@@ -111,8 +114,15 @@ def resolve(
     column); ``text_of(ids)`` returns bodies for the ids that need verification.
     """
     rows = {r["id"]: r for r in tonight.to_pylist()}
+    # History ids live in their own namespace: a URL fetched again tonight has the same id as
+    # its earlier copy, and must match it rather than collide with it.
+    if history is not None and history.num_rows:
+        history = history.set_column(
+            history.schema.get_field_index("id"),
+            "id",
+            pa.array([HISTORY_PREFIX + i for i in history.column("id").to_pylist()], pa.string()),
+        )
     hist_rows = {r["id"]: r for r in history.to_pylist()} if history is not None else {}
-    hist_rows = {k: v for k, v in hist_rows.items() if k not in rows}
     uf = UnionFind()
     evidence: dict[tuple[str, str], tuple[str, float, float]] = {}
 
@@ -182,11 +192,12 @@ def resolve(
                     texts.update(text_of([member]))
                 jac, con = jaccard_and_containment(shingles(member), shingles(canonical))
                 method = "near"
+            published_id = canonical.removeprefix(HISTORY_PREFIX)
             decisions.append(
                 Decision(
                     member,
-                    canonical,
-                    canonical,
+                    published_id,
+                    published_id,
                     True,
                     method,
                     jac,

@@ -1,0 +1,143 @@
+"""The whole night, in-process, on the bundled sample corpus: what the README promises."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pyarrow.parquet as pq
+import pytest
+
+from cleaning.pipeline import run_night
+from tests.conftest import SAMPLES
+
+NIGHT = date(2025, 8, 28)
+TRUTH = json.loads((SAMPLES / "truth.json").read_text(encoding="utf-8"))
+PAGES = {p["url"]: p for p in TRUTH["pages"]}
+# The counts stated in the README for the sample corpus.
+EXPECTED = {"discovered": 48, "published": 36, "duplicates": 10, "failures": 2}
+
+
+def read(lake, table, day=NIGHT):
+    return pq.read_table(lake / table / f"run_date={day.isoformat()}" / "part-0.parquet").to_pylist()
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory):
+    from cleaning.config import load_config
+    from tests.conftest import ROOT
+
+    lake = tmp_path_factory.mktemp("lake")
+    config = load_config(ROOT / "data" / "sources.toml", lake=str(lake))
+    manifest = run_night(config, NIGHT)
+    return config, lake, manifest
+
+
+def test_counts_match_readme(night):
+    _, lake, manifest = night
+    totals = manifest["summary"]["totals"]
+    assert totals["discovered"] == EXPECTED["discovered"]
+    assert manifest["rows"] == {"articles": 36, "duplicates": 10, "failures": 2}
+    assert len(read(lake, "articles")) == EXPECTED["published"]
+    assert len(read(lake, "duplicates")) == EXPECTED["duplicates"]
+    assert len(read(lake, "failures")) == EXPECTED["failures"]
+
+
+def test_each_story_published_once(night):
+    _, lake, _ = night
+    articles = read(lake, "articles")
+    stories = [PAGES[a["url"]]["story"] for a in articles]
+    assert len(stories) == len(set(stories))
+    expected = {p["story"] for p in TRUTH["pages"] if p["kind"] == "article"}
+    assert set(stories) == expected
+    for dup in read(lake, "duplicates"):
+        assert PAGES[dup["url"]]["story"] == PAGES[dup["canonical_url"]]["story"]
+
+
+def test_failures_have_stage_and_reason(night):
+    _, lake, _ = night
+    reasons = {(f["url"].rsplit("/", 1)[1], f["stage"], f["reason"]) for f in read(lake, "failures")}
+    assert reasons == {("reservoir-levels-fall.html", "fetch", "not_found"), ("index.html", "clean", "not_article")}
+
+
+def test_no_furniture_and_whole_bodies(night):
+    _, lake, _ = night
+    for article in read(lake, "articles"):
+        text = article["text"].lower()
+        for furniture in TRUTH["furniture"]:
+            assert furniture.lower() not in text, (article["url"], furniture)
+        page = PAGES[article["url"]]
+        for paragraph in page["paragraphs"][1:]:  # the first may lose its dateline, see below
+            assert paragraph in article["text"], (article["url"], paragraph[:60])
+        assert article["published_at"] is not None
+
+
+def test_seed_story_once_with_metadata(night):
+    _, lake, _ = night
+    seed = next(a for a in read(lake, "articles") if "japan-trade-negotiator" in a["url"])
+    assert seed["text"].count("Japan's leading trade negotiator, Ryosei Akazawa") == 1
+    assert seed["text"].count("pending the resolution of outstanding issues") == 1
+    assert "Aug 28, 2025" not in seed["text"] and "(With Reuters inputs)" not in seed["text"]
+    assert seed["wire_agency"] == "Reuters"
+    assert seed["published_at"].date().isoformat() == "2025-08-28"
+    assert seed["title"].startswith("Japan")
+
+
+def test_agency_datelines_become_metadata(night):
+    _, lake, _ = night
+    by_url = {a["url"]: a for a in read(lake, "articles")}
+    for url, article in by_url.items():
+        page = PAGES[url]
+        if page["wire_agency"]:
+            assert article["wire_agency"] == page["wire_agency"], url
+            assert f"({page['wire_agency']}) -" not in article["text"]
+
+
+def test_rerun_replaces_the_date_exactly(night):
+    config, lake, _ = night
+    before = {t: read(lake, t) for t in ("articles", "duplicates", "failures")}
+    run_night(config, NIGHT)
+    after = {t: read(lake, t) for t in ("articles", "duplicates", "failures")}
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "fetched_at"} for r in rows]
+    assert {t: strip(r) for t, r in after.items()} == {t: strip(r) for t, r in before.items()}
+
+
+def test_next_night_sees_history_and_publishes_nothing_again(night):
+    config, lake, _ = night
+    from datetime import timedelta
+
+    later = NIGHT + timedelta(days=2)
+    manifest = run_night(config, later)
+    assert manifest["rows"]["articles"] == 0
+    dups = read(lake, "duplicates", later)
+    assert len(dups) == EXPECTED["published"] + EXPECTED["duplicates"]
+    first_night_ids = {a["id"] for a in read(lake, "articles")}
+    assert {d["canonical_id"] for d in dups} <= first_night_ids
+    assert {d["canonical_run_date"] for d in dups} == {NIGHT}
+
+
+def test_reprocess_uses_kept_captures_without_network(night, monkeypatch):
+    config, lake, _ = night
+    import cleaning.fetch as fetch
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("reprocess must not fetch")
+
+    monkeypatch.setattr(fetch.Fetcher, "get", no_network)
+    manifest = run_night(config, NIGHT, reprocess=True)
+    assert manifest["rows"]["articles"] == EXPECTED["published"]
+    assert manifest["summary"]["totals"]["failed_fetch"] == 1  # kept from the original fetch
+
+
+def test_lake_reads_in_duckdb_and_pandas(night):
+    _, lake, _ = night
+    import duckdb
+    import pandas as pd
+
+    con = duckdb.connect()
+    rows = con.execute(
+        f"select count(*), count(distinct id) from read_parquet('{lake}/articles/*/*.parquet', hive_partitioning=true) where run_date = '2025-08-28'"
+    ).fetchone()
+    assert rows == (EXPECTED["published"], EXPECTED["published"])
+    frame = pd.read_parquet(lake / "articles", filters=[("run_date", "=", "2025-08-28")])
+    assert len(frame) == EXPECTED["published"]
