@@ -4,6 +4,7 @@
     cleaning extract   HTML files or folders -> cleaned articles (JSONL or Parquet)
     cleaning dedup     records with id and text -> cluster, canonical and duplicate flag
     cleaning report    the per-source summary of a published night
+    cleaning eval      quality evaluations (extraction against gold bodies)
 """
 
 from __future__ import annotations
@@ -196,6 +197,20 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_eval_extraction(args) -> int:
+    from cleaning.evaluate.extraction import evaluate, format_results
+
+    try:
+        results = evaluate(args.gold, rounds=args.bootstrap)
+    except FileNotFoundError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    print(format_results(results))
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(results, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cleaning", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -229,6 +244,19 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(p)
     p.add_argument("date", type=_date, help="run date YYYY-MM-DD")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("eval", help="quality evaluations", description="Quality evaluations.")
+    evals = p.add_subparsers(dest="evaluation", required=True, metavar="EVALUATION")
+    e = evals.add_parser(
+        "extraction",
+        help="score extraction against gold bodies, beside plain trafilatura",
+        description="Score our extraction and plain trafilatura.extract on a folder of <id>.html[.gz] + <id>.json "
+        "(gold text in 'body'), with the article-extraction-benchmark metric and a bootstrap 95%% interval.",
+    )
+    e.add_argument("--gold", required=True, help="folder of <id>.html[.gz] and <id>.json")
+    e.add_argument("--bootstrap", type=int, default=1000, help="bootstrap rounds (default: %(default)s)")
+    e.add_argument("--out", help="also write the full results (per page) as JSON here")
+    e.set_defaults(func=cmd_eval_extraction)
     return parser
 
 
