@@ -1,7 +1,6 @@
 # `make run` and `make test` bootstrap everything on a machine that has only Python 3.11.
 SHELL := /bin/bash
 PYTHON ?= python3
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 export UV_COMPILE_BYTECODE := 1
 export AIRFLOW_HOME := $(CURDIR)/.airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
@@ -14,8 +13,8 @@ RUN_DATE ?= 2025-08-28
 .PHONY: setup run test clean-lake
 
 .venv/.synced: pyproject.toml uv.lock
-	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || $(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
-	@UV=$$(command -v uv || echo $(HOME)/.local/bin/uv); $$UV sync --frozen --compile-bytecode
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	@if command -v uv >/dev/null 2>&1; then uv sync --frozen --compile-bytecode; else $(PYTHON) -m uv sync --frozen --compile-bytecode; fi
 	@touch $@
 
 .airflow/airflow.db: .venv/.synced

@@ -22,8 +22,9 @@ Nominal rates (the defaults of :class:`SimSettings`; the realized counts are in 
   3. ``abridge``: cut to the first k paragraphs holding 40%-80% of the words (target drawn
      uniformly); when no paragraph boundary falls in that range the cut is at a sentence, then a
      word boundary, so at least 40% of the words are always kept.
-  4. ``local_paragraphs``: 1 or 2 paragraphs (20-150 words) from a *different* source story
-     inserted after the first paragraph: real prose, unrelated to the story.
+  4. ``local_paragraphs``: 1 or 2 paragraphs (20-150 words, and at most 25% of their own
+     story, so no whole short story is pasted in) from a *different* source story, inserted
+     after the first paragraph: real prose, unrelated to the story.
   5. ``word_substitutions``: in every paragraph of 4+ words, 1-3 changes, each one of: a word
      swapped for a near-synonym from a small built-in list, a word deleted, a word doubled.
   6. ``retypeset``: a non-empty subset (each with p=0.5) of: straight <-> curly quotes,
@@ -322,11 +323,12 @@ def _pick_donor_paragraph(rng: random.Random, ctx: EditContext) -> str:
     lo, hi = ctx.settings.local_paragraph_words
     for _ in range(50):
         donor = rng.choice(ctx.donors)
-        fitting = [p for p in donor if lo <= word_count(p) <= hi]
+        cap = ctx.settings.background_max_share * sum(word_count(p) for p in donor)
+        fitting = [p for p in donor if lo <= word_count(p) <= min(hi, cap)]
         if fitting:
             return rng.choice(fitting)
     donor = rng.choice(ctx.donors)
-    return max(donor, key=word_count)
+    return min(donor, key=lambda p: abs(word_count(p) - lo))
 
 
 def edit_local_paragraphs(draft: Draft, rng: random.Random, ctx: EditContext) -> Draft:
