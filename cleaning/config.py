@@ -54,11 +54,15 @@ class CleanConfig:
 
 @dataclass(frozen=True)
 class DedupConfig:
-    shingle_words: int = 5
+    # Defaults chosen on the syndication simulator (bench/RESULTS.md, "Duplicate detection"):
+    # 4-word shingles survive the one-to-three word edits per paragraph that copy desks make.
+    shingle_words: int = 4
     num_perm: int = 128
     lsh_threshold: float = 0.5  # LSH tuned to find candidates at or above this Jaccard
-    jaccard_threshold: float = 0.7
-    containment_threshold: float = 0.8
+    lead_words: int = 100  # a second signature over the lead finds abridged copies; 0: off
+    jaccard_threshold: float = 0.6
+    containment_threshold: float = 0.7
+    containment_min_shingles: int = 40  # shorter bodies are judged by Jaccard alone
     min_shingles: int = 3  # fewer than this: exact matching only
     history_days: int = 30
 
@@ -109,8 +113,10 @@ _SECTIONS = {
         "shingle_words": int,
         "num_perm": int,
         "lsh_threshold": float,
+        "lead_words": int,
         "jaccard_threshold": float,
         "containment_threshold": float,
+        "containment_min_shingles": int,
         "min_shingles": int,
         "history_days": int,
     },

@@ -1,21 +1,25 @@
 """Dedup stage: exact and near-duplicate bodies, tonight and against earlier nights.
 
-Steps, each a function so the DAG can spread them over tasks:
+Two steps, so the DAG can spread the first over shards:
 
-1. ``signatures`` (per shard): normalized words -> content hash, shingle count, MinHash
-   signature and LSH band keys (:mod:`.shingles`, :mod:`.minhash`). Columnar, small.
+1. ``signatures`` (per shard): normalized words -> content hash, shingle count, and LSH band
+   keys from two MinHash signatures (:mod:`.shingles`, :mod:`.minhash`): one of the whole body,
+   and one of its lead (the first ``lead_words`` words). Wire copies are abridged from the
+   bottom, as news is written to be cut, so an abridged copy that shares only 40% of the full
+   body's shingles still shares nearly all of the lead's: the lead bands find it, the verify
+   step then measures containment. Columnar and small: no text is kept.
 2. ``resolve`` (one reduce step): exact groups by content hash; candidate pairs from equal band
-   keys among tonight's bodies and against the history index; each candidate verified on the
-   real shingle sets (Jaccard >= ``jaccard_threshold`` or containment of the shorter in the
-   longer >= ``containment_threshold``); clusters as connected components; one canonical per
-   cluster (:mod:`.clusters`).
-
-Large buckets (one story in hundreds of copies) are paired as a chain plus a star around the
-bucket's first member, so a bucket of m bodies costs O(m) verifications, not O(m^2).
+   keys among tonight's bodies and against the history index (:mod:`.candidates`); each
+   candidate verified on the real shingle sets - Jaccard >= ``jaccard_threshold``, or the
+   shorter body contained in the longer >= ``containment_threshold`` when the shorter has at
+   least ``containment_min_shingles`` shingles (a two-line brief is contained in many stories);
+   clusters as connected components; one canonical per cluster (:mod:`.clusters`).
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Callable, Iterable
@@ -24,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from cleaning.config import DedupConfig
+from cleaning.dedup.candidates import band_pairs, cross_pairs
 from cleaning.dedup.clusters import UnionFind, canonical_rank
 from cleaning.dedup.minhash import band_keys, band_layout, signature
 from cleaning.dedup.shingles import content_hash, jaccard_and_containment, normalized_words, shingle_set
@@ -38,8 +43,6 @@ SIGNATURES = pa.schema(
         ("band_keys", pa.list_(pa.uint64())),
     ]
 )
-
-
 HISTORY_PREFIX = "history:"
 
 
@@ -56,50 +59,84 @@ class Decision:
     canonical_run_date: date | None = None
 
 
-def signatures(records: Iterable[tuple[str, str, datetime | None]], settings: DedupConfig) -> pa.Table:
-    """``(id, text, published_at)`` records to a :data:`SIGNATURES` table."""
-    bands, rows = band_layout(settings.lsh_threshold, settings.num_perm)
-    out = {name: [] for name in SIGNATURES.names}
-    for id_, text, published_at in records:
-        words = normalized_words(text)
-        shingles = shingle_set(words, settings.shingle_words)
-        keys = []
-        if len(shingles) >= settings.min_shingles:
-            keys = band_keys(signature(shingles, settings.num_perm), bands, rows).tolist()
-        out["id"].append(id_)
-        out["content_hash"].append(content_hash(words))
-        out["n_shingles"].append(len(shingles))
-        out["word_count"].append(len(words))
-        out["published_at"].append(published_at)
-        out["band_keys"].append(keys)
-    return pa.table(out, schema=SIGNATURES)
+def layout(settings: DedupConfig) -> tuple[int, int]:
+    return band_layout(settings.lsh_threshold, settings.num_perm)
 
 
-def _bucket_pairs(members: list[str]) -> Iterable[tuple[str, str]]:
-    members = sorted(set(members))
-    for i in range(1, len(members)):
-        yield members[0], members[i]
-        if i > 1:
-            yield members[i - 1], members[i]
+def bands_per_row(settings: DedupConfig) -> int:
+    bands, _ = layout(settings)
+    return bands * (2 if settings.lead_words else 1)
 
 
-def candidate_pairs(tonight: pa.Table, history: pa.Table | None = None) -> set[tuple[str, str]]:
-    """Pairs ``(a, b)`` with ``a < b`` sharing a band key; history ids only pair with tonight's."""
-    buckets: dict[tuple[int, int], list[str]] = {}
-    for id_, keys in zip(tonight.column("id").to_pylist(), tonight.column("band_keys").to_pylist()):
-        for band, key in enumerate(keys):
-            buckets.setdefault((band, key), []).append(id_)
-    pairs: set[tuple[str, str]] = set()
-    for members in buckets.values():
-        if len(members) > 1:
-            pairs.update((min(a, b), max(a, b)) for a, b in _bucket_pairs(members))
-    if history is not None and history.num_rows:
-        for id_, keys in zip(history.column("id").to_pylist(), history.column("band_keys").to_pylist()):
-            for band, key in enumerate(keys):
-                for other in buckets.get((band, key), ())[:64]:
-                    if other != id_:
-                        pairs.add((min(id_, other), max(id_, other)))
-    return pairs
+def _sign_one(text: str, settings: DedupConfig) -> tuple[str, int, int, list[int]]:
+    words = normalized_words(text)
+    shingles = shingle_set(words, settings.shingle_words)
+    keys: list[int] = []
+    if len(shingles) >= settings.min_shingles:
+        bands, rows = layout(settings)
+        keys = band_keys(signature(shingles, settings.num_perm), bands, rows).tolist()
+        if settings.lead_words:
+            lead = shingle_set(words[: settings.lead_words], settings.shingle_words)
+            keys += band_keys(signature(lead, settings.num_perm), bands, rows, salt=1).tolist()
+    return content_hash(words), len(shingles), len(words), keys
+
+
+def _sign_chunk(args) -> list[tuple[str, int, int, list[int]]]:
+    texts, settings = args
+    return [_sign_one(text, settings) for text in texts]
+
+
+def signatures(
+    records: Iterable[tuple[str, str, datetime | None]], settings: DedupConfig, workers: int = 1
+) -> pa.Table:
+    """``(id, text, published_at)`` records to a :data:`SIGNATURES` table, in input order."""
+    records = list(records)
+    texts = [text or "" for _, text, _ in records]
+    if workers > 1 and len(texts) >= 2000:
+        size = max(500, len(texts) // (workers * 8))
+        chunks = [(texts[i : i + size], settings) for i in range(0, len(texts), size)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            signed = [row for chunk in pool.map(_sign_chunk, chunks) for row in chunk]
+    else:
+        signed = _sign_chunk((texts, settings))
+    return pa.table(
+        {
+            "id": [r[0] for r in records],
+            "content_hash": [s[0] for s in signed],
+            "n_shingles": [s[1] for s in signed],
+            "word_count": [s[2] for s in signed],
+            "published_at": [r[2] for r in records],
+            "band_keys": [s[3] for s in signed],
+        },
+        schema=SIGNATURES,
+    )
+
+
+def key_matrix(column: pa.ChunkedArray | pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row numbers, [rows, width] uint64 keys) for the rows that have a full set of keys."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    lengths = column.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(lengths == width)
+    if len(rows) == 0:
+        return rows.astype(np.int64), np.empty((0, width), dtype=np.uint64)
+    full = column.take(pa.array(rows))
+    values = full.flatten().to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
+    return rows.astype(np.int64), values.reshape(len(rows), width)
+
+
+def _shingles_of(texts: list[str], n: int) -> list[np.ndarray]:
+    return [shingle_set(normalized_words(t), n) for t in texts]
+
+
+def _shingles_chunk(args):
+    texts, n = args
+    return _shingles_of(texts, n)
+
+
+def _timestamps(column) -> np.ndarray:
+    """Microseconds since the epoch; unknown times sort last."""
+    return np.asarray(column.cast(pa.int64()).fill_null(np.iinfo(np.int64).max).to_numpy(zero_copy_only=False))
 
 
 def resolve(
@@ -107,109 +144,150 @@ def resolve(
     text_of: Callable[[list[str]], dict[str, str]],
     settings: DedupConfig,
     history: pa.Table | None = None,
+    workers: int = 1,
 ) -> list[Decision]:
     """Decide, for every row of ``tonight``, its cluster, canonical and whether it is dropped.
 
-    ``tonight`` and ``history`` are :data:`SIGNATURES` tables (history has an extra ``run_date``
-    column); ``text_of(ids)`` returns bodies for the ids that need verification.
+    ``tonight`` is a :data:`SIGNATURES` table; ``history`` has its columns plus ``run_date``.
+    ``text_of(ids)`` returns bodies for ids that need verification; history ids come prefixed
+    with :data:`HISTORY_PREFIX`, since a URL fetched again has the same id as its earlier copy.
     """
-    rows = {r["id"]: r for r in tonight.to_pylist()}
-    # History ids live in their own namespace: a URL fetched again tonight has the same id as
-    # its earlier copy, and must match it rather than collide with it.
-    if history is not None and history.num_rows:
-        history = history.set_column(
-            history.schema.get_field_index("id"),
-            "id",
-            pa.array([HISTORY_PREFIX + i for i in history.column("id").to_pylist()], pa.string()),
-        )
-    hist_rows = {r["id"]: r for r in history.to_pylist()} if history is not None else {}
+    n = tonight.num_rows
+    width = bands_per_row(settings)
+    ids = tonight.column("id").to_pylist()
+    hashes = tonight.column("content_hash").to_pylist()
+    shingle_counts = tonight.column("n_shingles").to_numpy(zero_copy_only=False)
+    published = _timestamps(tonight.column("published_at"))
+    words = tonight.column("word_count").to_numpy(zero_copy_only=False)
+
+    has_history = history is not None and history.num_rows > 0
+    m = history.num_rows if has_history else 0
+    if has_history:
+        h_ids = [HISTORY_PREFIX + i for i in history.column("id").to_pylist()]
+        h_hashes = history.column("content_hash").to_pylist()
+        h_published = _timestamps(history.column("published_at"))
+        h_words = history.column("word_count").to_numpy(zero_copy_only=False)
+        h_dates = history.column("run_date").to_pylist()
+        h_counts = history.column("n_shingles").to_numpy(zero_copy_only=False)
+    node_id = lambda i: ids[i] if i < n else h_ids[i - n]  # noqa: E731
+
     uf = UnionFind()
-    evidence: dict[tuple[str, str], tuple[str, float, float]] = {}
+    evidence: dict[tuple[int, int], tuple[str, float, float]] = {}
 
-    # Exact duplicates: one representative per content hash takes part in near matching.
-    by_hash: dict[str, list[str]] = {}
-    for id_, row in sorted(rows.items()):
-        by_hash.setdefault(row["content_hash"], []).append(id_)
-    for row_id, row in sorted(hist_rows.items()):
-        if row["content_hash"] in by_hash:
-            by_hash[row["content_hash"]].append(row_id)
-    representatives = []
-    for members in by_hash.values():
-        uf.find(members[0])
-        for other in members[1:]:
-            uf.union(members[0], other)
-            evidence[(min(members[0], other), max(members[0], other))] = ("exact", 1.0, 1.0)
-        representatives.append(members[0])
+    def link(a: int, b: int, method: str, jac: float, con: float) -> None:
+        uf.union(a, b)
+        evidence[(min(a, b), max(a, b))] = (method, jac, con)
 
-    reps = set(representatives)
-    rep_table = tonight.filter(pa.array([i in reps for i in tonight.column("id").to_pylist()], pa.bool_()))
-    pairs = candidate_pairs(rep_table, history)
-    pairs = {p for p in pairs if uf.find(p[0]) != uf.find(p[1])}
+    # Exact duplicates: the first row (by id) of each content hash represents it.
+    order = sorted(range(n), key=lambda i: ids[i])
+    representative: dict[str, int] = {}
+    for i in order:
+        uf.find(i)
+        first = representative.setdefault(hashes[i], i)
+        if first != i:
+            link(first, i, "exact", 1.0, 1.0)
+    if has_history:
+        for j, h in enumerate(h_hashes):
+            if h in representative:
+                link(representative[h], n + j, "exact", 1.0, 1.0)
 
+    reps = np.array(sorted(representative.values()), dtype=np.int64)
+    rows, keys = key_matrix(tonight.column("band_keys"), width)
+    is_rep = np.zeros(n, dtype=bool)
+    is_rep[reps] = True
+    keep = is_rep[rows]
+    rows, keys = rows[keep], keys[keep]
+    pairs = band_pairs(keys, rows)
+    if has_history:
+        h_rows, h_keys = key_matrix(history.column("band_keys"), width)
+        pairs = np.concatenate([pairs, cross_pairs(keys, rows, h_keys, h_rows + n)]) if len(h_rows) else pairs
+
+    pairs = [tuple(p) for p in pairs.tolist() if uf.find(p[0]) != uf.find(p[1])]
     needed = sorted({i for pair in pairs for i in pair})
-    texts = text_of(needed) if needed else {}
-    shingle_cache: dict[str, np.ndarray] = {}
+    shingle_cache: dict[int, np.ndarray] = {}
 
-    def shingles(id_: str) -> np.ndarray:
-        if id_ not in shingle_cache:
-            shingle_cache[id_] = shingle_set(normalized_words(texts.get(id_, "")), settings.shingle_words)
-        return shingle_cache[id_]
+    def load_shingles(indices: list[int]) -> None:
+        missing = [i for i in indices if i not in shingle_cache]
+        if not missing:
+            return
+        texts = text_of([node_id(i) for i in missing])
+        bodies = [texts.get(node_id(i), "") for i in missing]
+        if workers > 1 and len(bodies) >= 2000:
+            size = max(250, len(bodies) // (workers * 8))
+            chunks = [(bodies[k : k + size], settings.shingle_words) for k in range(0, len(bodies), size)]
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                sets = [s for chunk in pool.map(_shingles_chunk, chunks) for s in chunk]
+        else:
+            sets = _shingles_of(bodies, settings.shingle_words)
+        shingle_cache.update(zip(missing, sets))
 
-    for a, b in sorted(pairs):
+    load_shingles(needed)
+    for a, b in pairs:
         if uf.find(a) == uf.find(b):
             continue
-        jac, con = jaccard_and_containment(shingles(a), shingles(b))
-        if jac >= settings.jaccard_threshold or con >= settings.containment_threshold:
-            uf.union(a, b)
-            evidence[(a, b)] = ("near", jac, con)
+        jac, con, same_story = verify(shingle_cache[a], shingle_cache[b], settings)
+        if same_story:
+            link(a, b, "near", jac, con)
+
+    def rank(i: int):
+        if i >= n:
+            j = i - n
+            return canonical_rank(True, h_dates[j], int(h_published[j]), int(h_words[j]), h_ids[j])
+        return canonical_rank(False, None, int(published[i]), int(words[i]), ids[i])
 
     decisions: list[Decision] = []
-    for root, members in uf.components().items():
-        def rank(i: str):
-            if i in hist_rows:
-                h = hist_rows[i]
-                return canonical_rank(True, h.get("run_date"), h["published_at"], h["word_count"], i)
-            r = rows[i]
-            return canonical_rank(False, None, r["published_at"], r["word_count"], i)
-
+    components = uf.components()
+    chained: list[tuple[int, int]] = []
+    for members in components.values():
         canonical = min(members, key=rank)
-        from_history = canonical in hist_rows
         for member in members:
-            if member not in rows:
+            if member >= n:
                 continue
             if member == canonical:
-                decisions.append(Decision(member, canonical, canonical, False, None, None, None))
+                decisions.append(Decision(ids[member], ids[member], ids[member], False, None, None, None))
                 continue
-            key = (min(member, canonical), max(member, canonical))
-            if key in evidence:
-                method, jac, con = evidence[key]
-            elif rows[member]["content_hash"] == (rows.get(canonical) or hist_rows.get(canonical))["content_hash"]:
-                method, jac, con = "exact", 1.0, 1.0
-            else:  # joined through a chain: measure against the canonical itself
-                if canonical not in texts:
-                    texts.update(text_of([canonical, member]))
-                if member not in texts:
-                    texts.update(text_of([member]))
-                jac, con = jaccard_and_containment(shingles(member), shingles(canonical))
-                method = "near"
-            published_id = canonical.removeprefix(HISTORY_PREFIX)
-            decisions.append(
-                Decision(
-                    member,
-                    published_id,
-                    published_id,
-                    True,
-                    method,
-                    jac,
-                    con,
-                    from_history,
-                    hist_rows[canonical].get("run_date") if from_history else None,
-                )
+            chained.append((member, canonical))
+    needs_measure = [
+        (a, c) for a, c in chained
+        if (min(a, c), max(a, c)) not in evidence and hashes[a] != (hashes[c] if c < n else h_hashes[c - n])
+    ]
+    load_shingles(sorted({i for pair in needs_measure for i in pair}))
+    for member, canonical in chained:
+        key = (min(member, canonical), max(member, canonical))
+        canonical_hash = hashes[canonical] if canonical < n else h_hashes[canonical - n]
+        if key in evidence:
+            method, jac, con = evidence[key]
+        elif hashes[member] == canonical_hash:
+            method, jac, con = "exact", 1.0, 1.0
+        else:  # joined through a chain of copies: measure against the canonical itself
+            jac, con, _ = verify(shingle_cache[member], shingle_cache[canonical], settings)
+            method = "near"
+        from_history = canonical >= n
+        published_id = node_id(canonical).removeprefix(HISTORY_PREFIX)
+        decisions.append(
+            Decision(
+                ids[member],
+                published_id,
+                published_id,
+                True,
+                method,
+                round(jac, 4),
+                round(con, 4),
+                from_history,
+                h_dates[canonical - n] if from_history else None,
             )
+        )
     return sorted(decisions, key=lambda d: d.id)
 
 
-def dedup_records(records: list[dict], settings: DedupConfig) -> list[Decision]:
+def verify(a: np.ndarray, b: np.ndarray, settings: DedupConfig) -> tuple[float, float, bool]:
+    """(Jaccard, containment, same story?) of two shingle sets under the configured policy."""
+    jac, con = jaccard_and_containment(a, b)
+    contained = con >= settings.containment_threshold and min(len(a), len(b)) >= settings.containment_min_shingles
+    return jac, con, jac >= settings.jaccard_threshold or contained
+
+
+def dedup_records(records: list[dict], settings: DedupConfig, workers: int = 1) -> list[Decision]:
     """In-memory convenience: records with ``id`` and ``text`` (``published_at`` optional)."""
     ids = [str(r["id"]) for r in records]
     if len(set(ids)) != len(ids):
@@ -218,5 +296,5 @@ def dedup_records(records: list[dict], settings: DedupConfig) -> list[Decision]:
             (dupes if i in seen else seen).add(i)
         raise ValueError(f"ids must be unique; repeated: {sorted(dupes)[:5]}")
     texts = {str(r["id"]): r.get("text") or "" for r in records}
-    table = signatures(((str(r["id"]), r.get("text") or "", r.get("published_at")) for r in records), settings)
-    return resolve(table, lambda wanted: {i: texts[i] for i in wanted if i in texts}, settings)
+    table = signatures(((str(r["id"]), r.get("text") or "", r.get("published_at")) for r in records), settings, workers)
+    return resolve(table, lambda wanted: {i: texts[i] for i in wanted if i in texts}, settings, workers=workers)

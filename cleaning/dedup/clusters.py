@@ -8,16 +8,13 @@ only looks at record fields, never at input order, so any order gives the same a
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
-_LATEST = datetime.max.replace(tzinfo=timezone.utc)
 
 
 class UnionFind:
     def __init__(self):
-        self.parent: dict[str, str] = {}
+        self.parent: dict = {}
 
-    def find(self, x: str) -> str:
+    def find(self, x):
         parent = self.parent.setdefault(x, x)
         while parent != x:
             grand = self.parent.setdefault(parent, parent)
@@ -25,27 +22,31 @@ class UnionFind:
             x, parent = parent, grand
         return x
 
-    def union(self, a: str, b: str) -> None:
+    def union(self, a, b) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
-            # The smaller id becomes the root, so roots do not depend on call order.
+            # The smaller node becomes the root, so roots do not depend on call order.
             if rb < ra:
                 ra, rb = rb, ra
             self.parent[rb] = ra
 
-    def components(self) -> dict[str, list[str]]:
+    def components(self) -> dict:
         groups: dict[str, list[str]] = {}
         for x in list(self.parent):
             groups.setdefault(self.find(x), []).append(x)
         return {root: sorted(members) for root, members in groups.items()}
 
 
-def canonical_rank(from_history: bool, history_run_date, published_at, word_count: int, id_: str):
-    """Sort key: the smallest key is the canonical article."""
+def canonical_rank(from_history: bool, history_run_date, published_us: int, word_count: int, id_: str):
+    """Sort key: the smallest key is the canonical article.
+
+    ``published_us`` is microseconds since the epoch, with unknown times already mapped to the
+    largest value so they sort last.
+    """
     return (
         0 if from_history else 1,
         history_run_date.isoformat() if from_history and history_run_date else "",
-        published_at or _LATEST,
+        published_us,
         -word_count,
-        id_,
+        id_.removeprefix("history:"),
     )

@@ -1,15 +1,19 @@
 """MinHash signatures and LSH band keys.
 
-For a shingle set S and k random affine maps h_i(x) = (a_i x + b_i) mod p (p = 2^61 - 1, values
-kept to 32 bits), the signature is sig_i = min over x in S of h_i(x). For two sets,
-P[sig_i(A) = sig_i(B)] = J(A, B), their Jaccard similarity. The maps are datasketch's own
-(``datasketch.MinHash(num_perm, seed).permutations``), so signatures are interchangeable with
-datasketch's ``MinHash``/``LeanMinHash``; we evaluate them for a whole set at once with numpy.
+For a shingle set S and k hash functions h_i, the signature is sig_i = min over x in S of h_i(x);
+for two sets, P[sig_i(A) = sig_i(B)] = J(A, B), their Jaccard similarity. We use datasketch's
+``affine32`` scheme: each 64-bit shingle hash is folded to 32 bits, mixed by the murmur3 32-bit
+finalizer, and h_i(x) = (a_i x + b_i) mod 2^32 with datasketch's own (a_i, b_i) for the seed.
+``signature`` evaluates that for a whole set at once with numpy and gives exactly the hash values
+of ``datasketch.MinHash(num_perm, seed, scheme="affine32")`` fed the same 32-bit values (a test
+checks this), so signatures can be loaded into datasketch's ``LeanMinHash`` or ``MinHashLSH``.
 
 LSH: the k values are cut into b bands of r rows; two sets become candidates when any band is
-equal, which happens with probability 1 - (1 - J^r)^b. ``band_layout`` picks (b, r) with
-datasketch's optimizer for a Jaccard threshold, weighing false positives and negatives equally
-(false positives are cheap here: every candidate is verified exactly).
+equal, which happens with probability 1 - (1 - J^r)^b. ``band_layout`` picks (b, r) for a
+Jaccard threshold with datasketch's optimizer, weighing false positives and negatives equally
+(false positives are cheap: every candidate is verified on the real shingle sets). A band key is
+the band's r values combined into 64 bits and mixed, salted with the band's number so equal
+values in different bands never collide.
 """
 
 from __future__ import annotations
@@ -17,28 +21,41 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-import xxhash
 
-MERSENNE_PRIME = np.uint64((1 << 61) - 1)
-MAX_HASH = np.uint64((1 << 32) - 1)
+from cleaning.dedup.shingles import fmix64
+
+MAX_HASH32 = np.uint32(0xFFFFFFFF)
 
 
 @lru_cache(maxsize=8)
 def permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     from datasketch import MinHash
 
-    a, b = MinHash(num_perm=num_perm, seed=seed).permutations
-    return a.astype(np.uint64), b.astype(np.uint64)
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    return np.asarray(a, dtype=np.uint32), np.asarray(b, dtype=np.uint32)
+
+
+def fold32(shingles: np.ndarray) -> np.ndarray:
+    """64-bit shingle hashes to the 32-bit values datasketch's affine32 scheme takes."""
+    return ((shingles >> np.uint64(32)) ^ shingles).astype(np.uint32)
+
+
+def fmix32(values: np.ndarray) -> np.ndarray:
+    values = values ^ (values >> np.uint32(16))
+    values = values * np.uint32(0x85EBCA6B)
+    values = values ^ (values >> np.uint32(13))
+    values = values * np.uint32(0xC2B2AE35)
+    return values ^ (values >> np.uint32(16))
 
 
 def signature(shingles: np.ndarray, num_perm: int, seed: int = 1) -> np.ndarray:
-    """uint32 MinHash signature of a shingle set (all MAX_HASH for an empty set)."""
-    a, b = permutations(num_perm, seed)
+    """uint32 MinHash signature of a shingle set (all 0xFFFFFFFF for an empty set)."""
     if len(shingles) == 0:
-        return np.full(num_perm, MAX_HASH, dtype=np.uint32)
-    values = (shingles & MAX_HASH)[:, None]
-    hashed = np.bitwise_and((values * a + b) % MERSENNE_PRIME, MAX_HASH)
-    return hashed.min(axis=0).astype(np.uint32)
+        return np.full(num_perm, MAX_HASH32, dtype=np.uint32)
+    a, b = permutations(num_perm, seed)
+    with np.errstate(over="ignore"):
+        mixed = fmix32(fold32(shingles))[:, None]
+        return (mixed * a + b).min(axis=0)
 
 
 @lru_cache(maxsize=32)
@@ -49,9 +66,13 @@ def band_layout(threshold: float, num_perm: int) -> tuple[int, int]:
     return _optimal_param(threshold, num_perm, 0.5, 0.5)
 
 
-def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """One uint64 key per band: xxh3 of the band's rows, salted with the band number."""
-    return np.array(
-        [xxhash.xxh3_64_intdigest(sig[i * rows : (i + 1) * rows].tobytes(), seed=i) for i in range(bands)],
-        dtype=np.uint64,
-    )
+def band_keys(sig: np.ndarray, bands: int, rows: int, salt: int = 0) -> np.ndarray:
+    """One uint64 key per band (works on one signature or a [n, num_perm] matrix)."""
+    sig = np.asarray(sig, dtype=np.uint64)
+    shaped = sig[..., : bands * rows].reshape(sig.shape[:-1] + (bands, rows))
+    with np.errstate(over="ignore"):
+        acc = np.full(shaped.shape[:-1], np.uint64(salt), dtype=np.uint64)
+        acc = acc + np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        for r in range(rows):
+            acc = fmix64(acc ^ shaped[..., r])
+    return acc
