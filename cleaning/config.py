@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-SOURCE_KINDS = ("feed", "urls", "local")
+SOURCE_KINDS = ("feed", "sitemap", "urls", "local", "warc")
 
 
 class ConfigError(ValueError):
@@ -26,21 +26,50 @@ class ConfigError(ValueError):
 class Source:
     name: str
     kind: str
-    url: str | None = None  # feed location: http(s) URL, file: URL or a path
-    path: str | None = None  # urls: a text file of URLs; local: a folder of pages
+    url: str | None = None  # feed or sitemap location: http(s) URL, file: URL or a path
+    path: str | None = None  # urls: a text file of URLs; local: a folder of pages; warc: a file or folder
     mirror: dict[str, str] = field(default_factory=dict)  # URL prefix -> local folder
-    max_items: int | None = None
-    delay_seconds: float | None = None
+    max_items: int | None = None  # at most this many candidates from this source per night
+    delay_seconds: float | None = None  # politeness delay for this source's hosts (default: [fetch])
 
 
 @dataclass(frozen=True)
 class FetchConfig:
+    """The one HTTP client of a run (see :mod:`cleaning.httpclient`) and the incremental state."""
+
     user_agent: str = "newsclean/0.1 (+https://example.org/newsclean; ops@example.org)"
-    timeout_seconds: float = 20.0
-    max_bytes: int = 10_000_000
+    timeout_seconds: float = 20.0  # read timeout: longest silence while waiting for bytes
+    connect_timeout_seconds: float = 10.0
+    total_timeout_seconds: float = 60.0  # one request, headers and body, however slowly they drip
+    max_bytes: int = 10_000_000  # body as sent on the wire
+    max_decompressed_bytes: int = 0  # body after gzip/deflate; 0 means the same as max_bytes
     max_redirects: int = 5
-    delay_seconds: float = 1.0
+    delay_seconds: float = 1.0  # per host, between the starts of two requests
+    per_host_concurrency: int = 1  # requests in flight to one host at once
+    max_workers: int = 32  # threads of one fetch task (hosts fetched side by side)
+    retries: int = 3  # extra attempts after a timeout, connection error, 408, 429 or 5xx
+    backoff_seconds: float = 1.0  # first retry waits about this long, doubling each time (jittered)
+    backoff_max_seconds: float = 60.0
+    max_retry_after_seconds: float = 300.0  # a longer Retry-After gives up on the URL for tonight
+    obey_robots: bool = True
+    max_crawl_delay_seconds: float = 60.0  # a host asking for more is skipped tonight, with a reason
+    max_sitemaps: int = 50  # child sitemaps read per sitemap source and night
+    skip_seen: bool = True  # URLs fetched over the network on an earlier night are not fetched again
+    seen_days: int = 90  # how far back "already fetched" looks
+    write_warc: bool = True  # also keep each shard's raw captures as raw/run_date=D/shard-N.warc.gz
     allow_networks: tuple[str, ...] = ()  # private/loopback ranges explicitly allowed
+
+    def __post_init__(self):
+        at_least = {
+            "timeout_seconds": 0.001, "connect_timeout_seconds": 0.001, "total_timeout_seconds": 0.001,
+            "max_bytes": 1, "max_decompressed_bytes": 0, "max_redirects": 0, "delay_seconds": 0,
+            "per_host_concurrency": 1, "max_workers": 1, "retries": 0, "backoff_seconds": 0,
+            "backoff_max_seconds": 0, "max_retry_after_seconds": 0, "max_crawl_delay_seconds": 0,
+            "max_sitemaps": 0, "seen_days": 1,
+        }
+        for name, low in at_least.items():
+            if getattr(self, name) < low:
+                raise ConfigError(f"[fetch] {name!r} must be at least {low}, got {getattr(self, name)!r}")
 
 
 @dataclass(frozen=True)
@@ -50,6 +79,7 @@ class CleanConfig:
     furniture_min_pages: int = 5  # a site needs this many pages before lines are learned
     furniture_min_share: float = 0.4  # share of a site's pages a line must recur in
     page_timeout_seconds: float = 30.0
+    max_page_bytes: int = 5_000_000  # bigger pages are rejected before parsing
 
 
 @dataclass(frozen=True)
@@ -97,9 +127,24 @@ _SECTIONS = {
     "fetch": {
         "user_agent": str,
         "timeout_seconds": float,
+        "connect_timeout_seconds": float,
+        "total_timeout_seconds": float,
         "max_bytes": int,
+        "max_decompressed_bytes": int,
         "max_redirects": int,
         "delay_seconds": float,
+        "per_host_concurrency": int,
+        "max_workers": int,
+        "retries": int,
+        "backoff_seconds": float,
+        "backoff_max_seconds": float,
+        "max_retry_after_seconds": float,
+        "obey_robots": bool,
+        "max_crawl_delay_seconds": float,
+        "max_sitemaps": int,
+        "skip_seen": bool,
+        "seen_days": int,
+        "write_warc": bool,
         "allow_networks": list,
     },
     "clean": {
@@ -108,6 +153,7 @@ _SECTIONS = {
         "furniture_min_pages": int,
         "furniture_min_share": float,
         "page_timeout_seconds": float,
+        "max_page_bytes": int,
     },
     "dedup": {
         "shingle_words": int,
@@ -296,22 +342,25 @@ def load_config(path: str | Path, lake: str | None = None) -> Config:
         kind = values["kind"]
         if kind not in SOURCE_KINDS:
             raise loc.error(f"unknown kind {kind!r}; expected one of {list(SOURCE_KINDS)}", "kind", header, index)
-        if kind == "feed":
+        if kind in ("feed", "sitemap"):
             if "url" not in values:
-                raise loc.error(f"feed source {values['name']!r} needs 'url'", None, header, index)
+                raise loc.error(f"{kind} source {values['name']!r} needs 'url'", None, header, index)
             _check_url(values["url"], loc, "url", header, index)
             local = _local_path_of(values["url"], base)
             if local is not None:
                 if not Path(local).is_file():
-                    raise loc.error(f"feed file not found: {local}", "url", header, index)
+                    raise loc.error(f"{kind} file not found: {local}", "url", header, index)
                 values["url"] = local
         else:
             if "path" not in values:
                 raise loc.error(f"{kind} source {values['name']!r} needs 'path'", None, header, index)
             values["path"] = _resolve(base, values["path"])
-            exists = Path(values["path"]).is_dir() if kind == "local" else Path(values["path"]).is_file()
+            found = Path(values["path"])
+            exists = {"local": found.is_dir(), "urls": found.is_file(), "warc": found.exists()}[kind]
             if not exists:
                 raise loc.error(f"{kind} source path not found: {values['path']}", "path", header, index)
+        if values.get("delay_seconds") is not None and values["delay_seconds"] < 0:
+            raise loc.error("'delay_seconds' must not be negative", "delay_seconds", header, index)
         mirror = {}
         for prefix, folder in values.get("mirror", {}).items():
             _check_url(prefix, loc, "mirror", header, index)

@@ -78,3 +78,25 @@ def test_signatures_table_has_band_keys():
     table = signatures([("x", STORY, None), ("y", "too short", None)], DedupConfig())
     keys = table.column("band_keys").to_pylist()
     assert len(keys[0]) > 1 and keys[1] == []
+
+
+def test_signature_is_datasketch_affine32_bit_for_bit():
+    from datasketch import MinHash
+
+    from cleaning.dedup.minhash import fold32
+
+    shingles = shingle_set(normalized_words(STORY), 4)
+    reference = MinHash(num_perm=128, seed=1, scheme="affine32", hashfunc=int)
+    reference.update_batch(fold32(shingles).tolist())
+    assert (signature(shingles, 128) == reference.hashvalues).all()
+
+
+def test_abridged_lead_copy_is_found_through_lead_bands():
+    from dataclasses import replace
+
+    long_story = STORY + "\n" + OTHER.replace("Heavy rain", "Later, heavy rain") * 3
+    abridged = "\n".join(STORY.split("\n")[:3])  # well under half of the long story
+    records = [{"id": "full", "text": long_story}, {"id": "cut", "text": abridged}]
+    with_lead = by_id(dedup_records(records, DedupConfig()))
+    assert with_lead["cut"].is_duplicate and with_lead["cut"].containment >= 0.9
+    assert with_lead["cut"].jaccard < 0.5  # only containment could have matched it

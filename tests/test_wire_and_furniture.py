@@ -51,5 +51,5 @@ def test_learned_furniture_needs_share_and_page_floor():
     pages = [("ledger", f"Story number {i} text.\n{promo}") for i in range(6)] + [("tiny", f"x {i}\n{promo}") for i in range(3)]
     learned = learn_site_furniture(pages, min_pages=5, min_share=0.4)
     assert "tiny" not in learned  # below the page floor
-    assert learned["ledger"] == {"get the ledger daily every morning"}
+    assert learned["ledger"] == {"gettheledgerdailyeverymorning"}
     assert strip_learned(f"Body line.\n{promo}", learned["ledger"]) == ("Body line.", 1)

@@ -7,7 +7,10 @@ afterwards (``strip_furniture``), because one shard never sees a whole site.
 
 from __future__ import annotations
 
+import signal
+import threading
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 
 from cleaning.clean.furniture import learn_site_furniture, strip_learned
 from cleaning.clean.page import CleanPage, Rejected, clean_html
@@ -15,17 +18,53 @@ from cleaning.config import CleanConfig
 from cleaning.models import Article, Capture, Failure, article_id
 from cleaning.urls import normalize_url
 
-__all__ = ["clean_captures", "learn_furniture", "strip_furniture", "clean_html", "Rejected", "CleanPage"]
+__all__ = ["clean_one", "clean_captures", "learn_furniture", "strip_furniture", "clean_html", "Rejected", "CleanPage"]
+
+
+class PageTimeout(Exception):
+    pass
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Raise :class:`PageTimeout` in this thread after ``seconds`` (main thread only: elsewhere
+    signals cannot be delivered, and the page runs without a limit)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise PageTimeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _clean_one(args) -> tuple[CleanPage | None, str | None, str | None]:
     body, url, content_type, settings = args
     try:
-        return clean_html(body, url, content_type, settings), None, None
+        if len(body) > settings.max_page_bytes:
+            raise Rejected("too_large", f"{len(body)} bytes, over {settings.max_page_bytes}")
+        with time_limit(settings.page_timeout_seconds):
+            return clean_html(body, url, content_type, settings), None, None
     except Rejected as exc:
         return None, exc.reason, exc.detail
+    except PageTimeout:
+        return None, "timeout", f"extraction took over {settings.page_timeout_seconds}s"
+    except RecursionError:
+        return None, "too_deep", "markup nested too deeply to parse"
     except Exception as exc:  # one broken page must not fail the shard
         return None, "extract_error", f"{type(exc).__name__}: {exc}"
+
+
+def clean_one(body: bytes, url: str | None, content_type: str | None, settings: CleanConfig):
+    """Clean one page under the size and time limits: ``(CleanPage | None, reason, detail)``."""
+    return _clean_one((body, url, content_type, settings))
 
 
 def _article(capture: Capture, page: CleanPage) -> Article:

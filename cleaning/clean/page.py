@@ -35,6 +35,9 @@ PAYWALL = re.compile(
 )
 
 
+PAYWALL_STUB_WORDS = 150  # a teaser and a subscribe prompt; a full story is longer
+
+
 class Rejected(Exception):
     def __init__(self, reason: str, detail: str = ""):
         super().__init__(f"{reason}: {detail}" if detail else reason)
@@ -121,9 +124,9 @@ def clean_html(body: bytes, url: str | None, content_type: str | None, settings:
 
     body_text = "\n\n".join(paragraphs)
     words = word_count(body_text)
+    if words < PAYWALL_STUB_WORDS and (PAYWALL.search(body_text) or PAYWALL.search(html)):
+        raise Rejected("paywall", f"{words} words and a subscription prompt: a paywall stub")
     if words < settings.min_words:
-        if PAYWALL.search(body_text):
-            raise Rejected("paywall", f"{words} words behind a subscription prompt")
         raise Rejected("too_short", f"{words} words, fewer than {settings.min_words}")
     if meta.published_at is None and _looks_like_index(paragraphs, meta.is_article is False):
         raise Rejected("not_article", "a list of links or teasers with no publication date (an index page?)")

@@ -35,9 +35,13 @@ def tidy(text: str) -> str:
 
 
 def comparison_key(text: str) -> str:
-    """Case, width, quotes, dashes, punctuation and spacing folded away: equal keys read the same."""
+    """Case, width, quotes, dashes, punctuation and spacing folded away: equal keys read the same.
+
+    Everything but letters and digits is dropped, not turned into a space, so "41,000" and
+    "41000", or "island's" and "island’s", give the same key.
+    """
     folded = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(_KEY_DROP.sub(" ", folded).split())
+    return _KEY_DROP.sub("", folded)
 
 
 _UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")

@@ -31,7 +31,13 @@ from cleaning.config import DedupConfig
 from cleaning.dedup.candidates import band_pairs, cross_pairs
 from cleaning.dedup.clusters import UnionFind, canonical_rank
 from cleaning.dedup.minhash import band_keys, band_layout, signature
-from cleaning.dedup.shingles import content_hash, jaccard_and_containment, normalized_words, shingle_set
+from cleaning.dedup.shingles import (
+    content_hash,
+    jaccard_and_containment,
+    normalized_words,
+    shingle_hashes,
+    shingle_set,
+)
 
 SIGNATURES = pa.schema(
     [
@@ -68,22 +74,33 @@ def bands_per_row(settings: DedupConfig) -> int:
     return bands * (2 if settings.lead_words else 1)
 
 
-def _sign_one(text: str, settings: DedupConfig) -> tuple[str, int, int, list[int]]:
-    words = normalized_words(text)
-    shingles = shingle_set(words, settings.shingle_words)
-    keys: list[int] = []
-    if len(shingles) >= settings.min_shingles:
-        bands, rows = layout(settings)
-        keys = band_keys(signature(shingles, settings.num_perm), bands, rows).tolist()
-        if settings.lead_words:
-            lead = shingle_set(words[: settings.lead_words], settings.shingle_words)
-            keys += band_keys(signature(lead, settings.num_perm), bands, rows, salt=1).tolist()
-    return content_hash(words), len(shingles), len(words), keys
-
-
 def _sign_chunk(args) -> list[tuple[str, int, int, list[int]]]:
+    """Hashes, counts and band keys of a list of bodies (one process's share of a shard)."""
     texts, settings = args
-    return [_sign_one(text, settings) for text in texts]
+    bands, rows = layout(settings)
+    hashes, counts, lengths, signed, sigs, lead_sigs = [], [], [], [], [], []
+    for text in texts:
+        words = normalized_words(text)
+        positions = shingle_hashes(words, settings.shingle_words)
+        shingles = np.unique(positions)
+        hashes.append(content_hash(words))
+        counts.append(len(shingles))
+        lengths.append(len(words))
+        if len(shingles) >= settings.min_shingles:
+            signed.append(len(hashes) - 1)
+            sigs.append(signature(shingles, settings.num_perm))
+            if settings.lead_words:
+                # the lead's shingles are those starting in its first words: no second pass
+                lead = np.unique(positions[: max(1, settings.lead_words - settings.shingle_words + 1)])
+                lead_sigs.append(signature(lead, settings.num_perm))
+    keys: list[list[int]] = [[] for _ in texts]
+    if signed:
+        matrix = band_keys(np.stack(sigs), bands, rows)
+        if settings.lead_words:
+            matrix = np.concatenate([matrix, band_keys(np.stack(lead_sigs), bands, rows, salt=1)], axis=1)
+        for index, row in zip(signed, matrix.tolist()):
+            keys[index] = row
+    return list(zip(hashes, counts, lengths, keys))
 
 
 def signatures(

@@ -22,12 +22,25 @@ import xxhash
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _CACHE_LIMIT = 2_000_000
-_word_cache: dict[str, int] = {}
+
+
+class _WordHashes(dict):
+    """word -> 64-bit xxh3, filled on first sight (looked up with C-level ``map``)."""
+
+    def __missing__(self, word: str) -> int:
+        value = self[word] = xxhash.xxh3_64_intdigest(word.encode("utf-8"))
+        return value
+
+
+_word_cache = _WordHashes()
 
 
 def normalized_words(text: str) -> list[str]:
-    folded = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
-    return _WORD.findall(folded)
+    if text.isascii():
+        return _WORD.findall(text.lower())
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return _WORD.findall(text.casefold())
 
 
 def content_hash(words: list[str]) -> str:
@@ -35,16 +48,9 @@ def content_hash(words: list[str]) -> str:
 
 
 def word_hashes(words: list[str]) -> np.ndarray:
-    cache = _word_cache
-    if len(cache) > _CACHE_LIMIT:
-        cache.clear()
-    out = np.empty(len(words), dtype=np.uint64)
-    for i, word in enumerate(words):
-        value = cache.get(word)
-        if value is None:
-            value = cache[word] = xxhash.xxh3_64_intdigest(word.encode("utf-8"))
-        out[i] = value
-    return out
+    if len(_word_cache) > _CACHE_LIMIT:
+        _word_cache.clear()
+    return np.fromiter(map(_word_cache.__getitem__, words), dtype=np.uint64, count=len(words))
 
 
 def fmix64(values: np.ndarray) -> np.ndarray:
@@ -56,19 +62,23 @@ def fmix64(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> np.uint64(33))
 
 
-def shingle_set(words: list[str], n: int) -> np.ndarray:
-    """Sorted unique uint64 hashes of the word n-grams (the whole body when shorter than n)."""
+def shingle_hashes(words: list[str], n: int) -> np.ndarray:
+    """uint64 hash of the n-gram starting at each position, in order (not deduplicated)."""
     if not words:
         return np.empty(0, dtype=np.uint64)
     hashes = word_hashes(words)
-    if len(hashes) < n:
-        n = len(hashes)
+    n = min(n, len(hashes))
     count = len(hashes) - n + 1
     with np.errstate(over="ignore"):
         acc = hashes[:count].copy()
         for k in range(1, n):
             acc = acc * _MULTIPLIER + hashes[k : k + count]
-        return np.unique(fmix64(acc))
+        return fmix64(acc)
+
+
+def shingle_set(words: list[str], n: int) -> np.ndarray:
+    """Sorted unique uint64 hashes of the word n-grams (the whole body when shorter than n)."""
+    return np.unique(shingle_hashes(words, n))
 
 
 def jaccard_and_containment(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
