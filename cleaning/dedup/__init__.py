@@ -18,7 +18,7 @@ Two steps, so the DAG can spread the first over shards:
 
 from __future__ import annotations
 
-import os
+import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,13 +30,13 @@ import pyarrow as pa
 from cleaning.config import DedupConfig
 from cleaning.dedup.candidates import band_pairs, cross_pairs
 from cleaning.dedup.clusters import UnionFind, canonical_rank
-from cleaning.dedup.minhash import band_keys, band_layout, signature
+from cleaning.dedup.minhash import band_keys, band_layout, batch_signatures
 from cleaning.dedup.shingles import (
+    batch_shingle_sets,
     content_hash,
+    fold_sets,
     jaccard_and_containment,
     normalized_words,
-    shingle_hashes,
-    shingle_set,
 )
 
 SIGNATURES = pa.schema(
@@ -47,6 +47,7 @@ SIGNATURES = pa.schema(
         ("word_count", pa.int32()),
         ("published_at", pa.timestamp("us", tz="UTC")),
         ("band_keys", pa.list_(pa.uint64())),
+        ("shingles", pa.list_(pa.uint32())),  # the set the verify step compares; not kept in history
     ]
 )
 HISTORY_PREFIX = "history:"
@@ -74,33 +75,39 @@ def bands_per_row(settings: DedupConfig) -> int:
     return bands * (2 if settings.lead_words else 1)
 
 
-def _sign_chunk(args) -> list[tuple[str, int, int, list[int]]]:
-    """Hashes, counts and band keys of a list of bodies (one process's share of a shard)."""
+def _sign_chunk(args) -> tuple[list[str], list[int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Content hashes, word counts, band keys and shingle sets of a list of bodies."""
     texts, settings = args
     bands, rows = layout(settings)
-    hashes, counts, lengths, signed, sigs, lead_sigs = [], [], [], [], [], []
-    for text in texts:
-        words = normalized_words(text)
-        positions = shingle_hashes(words, settings.shingle_words)
-        shingles = np.unique(positions)
-        hashes.append(content_hash(words))
-        counts.append(len(shingles))
-        lengths.append(len(words))
-        if len(shingles) >= settings.min_shingles:
-            signed.append(len(hashes) - 1)
-            sigs.append(signature(shingles, settings.num_perm))
-            if settings.lead_words:
-                # the lead's shingles are those starting in its first words: no second pass
-                lead = np.unique(positions[: max(1, settings.lead_words - settings.shingle_words + 1)])
-                lead_sigs.append(signature(lead, settings.num_perm))
-    keys: list[list[int]] = [[] for _ in texts]
-    if signed:
-        matrix = band_keys(np.stack(sigs), bands, rows)
+    word_lists = [normalized_words(text) for text in texts]
+    hashes, starts, lead, lead_starts = batch_shingle_sets(word_lists, settings.shingle_words, settings.lead_words)
+    sets, set_starts = fold_sets(hashes, starts)
+    counts = np.diff(set_starts)
+    signed = np.flatnonzero(counts >= settings.min_shingles)
+    width = bands * (2 if settings.lead_words else 1)
+    keys = np.zeros((len(texts), width), dtype=np.uint64)
+    if len(signed):
+        matrix = band_keys(batch_signatures(sets, set_starts, settings.num_perm)[signed], bands, rows)
         if settings.lead_words:
-            matrix = np.concatenate([matrix, band_keys(np.stack(lead_sigs), bands, rows, salt=1)], axis=1)
-        for index, row in zip(signed, matrix.tolist()):
-            keys[index] = row
-    return list(zip(hashes, counts, lengths, keys))
+            lead_sigs = batch_signatures(lead, lead_starts, settings.num_perm)[signed]
+            matrix = np.concatenate([matrix, band_keys(lead_sigs, bands, rows, salt=1)], axis=1)
+        keys[signed] = matrix
+    key_lengths = np.where(counts >= settings.min_shingles, width, 0)
+    return [content_hash(w) for w in word_lists], [len(w) for w in word_lists], keys[key_lengths > 0], key_lengths, sets, counts
+
+
+_FORK_TEXTS: list[str] = []
+_FORK_SETTINGS: DedupConfig | None = None
+
+
+def _sign_range(bounds: tuple[int, int]):
+    start, end = bounds
+    return _sign_chunk((_FORK_TEXTS[start:end], _FORK_SETTINGS))
+
+
+def _list_array(values: np.ndarray, lengths: np.ndarray, type_: pa.DataType) -> pa.Array:
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(values.ravel(), type_.value_type))
 
 
 def signatures(
@@ -109,21 +116,38 @@ def signatures(
     """``(id, text, published_at)`` records to a :data:`SIGNATURES` table, in input order."""
     records = list(records)
     texts = [text or "" for _, text, _ in records]
+    size = 4000
     if workers > 1 and len(texts) >= 2000:
-        size = max(500, len(texts) // (workers * 8))
-        chunks = [(texts[i : i + size], settings) for i in range(0, len(texts), size)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            signed = [row for chunk in pool.map(_sign_chunk, chunks) for row in chunk]
+        size = max(500, min(4000, len(texts) // (workers * 4)))
+    bounds = [(i, min(i + size, len(texts))) for i in range(0, len(texts), size)]
+    if workers > 1 and len(bounds) > 1 and "fork" in mp.get_all_start_methods():
+        # Forked workers inherit the bodies; only (start, end) pairs and results cross pipes.
+        global _FORK_TEXTS, _FORK_SETTINGS
+        _FORK_TEXTS, _FORK_SETTINGS = texts, settings
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
+                parts = list(pool.map(_sign_range, bounds))
+        finally:
+            _FORK_TEXTS, _FORK_SETTINGS = [], None
     else:
-        signed = _sign_chunk((texts, settings))
+        parts = [_sign_chunk((texts[a:b], settings)) for a, b in bounds]
+    if not parts:
+        return SIGNATURES.empty_table()
+    hashes = [h for part in parts for h in part[0]]
+    word_counts = [c for part in parts for c in part[1]]
+    keys = np.concatenate([part[2].ravel() for part in parts])
+    key_lengths = np.concatenate([part[3] for part in parts])
+    sets = np.concatenate([part[4] for part in parts])
+    set_lengths = np.concatenate([part[5] for part in parts])
     return pa.table(
         {
-            "id": [r[0] for r in records],
-            "content_hash": [s[0] for s in signed],
-            "n_shingles": [s[1] for s in signed],
-            "word_count": [s[2] for s in signed],
-            "published_at": [r[2] for r in records],
-            "band_keys": [s[3] for s in signed],
+            "id": pa.array([r[0] for r in records], pa.string()),
+            "content_hash": pa.array(hashes, pa.string()),
+            "n_shingles": pa.array(set_lengths, pa.int32()),
+            "word_count": pa.array(word_counts, pa.int32()),
+            "published_at": pa.array([r[2] for r in records], pa.timestamp("us", tz="UTC")),
+            "band_keys": _list_array(keys, key_lengths, pa.list_(pa.uint64())),
+            "shingles": _list_array(sets, set_lengths, pa.list_(pa.uint32())),
         },
         schema=SIGNATURES,
     )
@@ -143,12 +167,9 @@ def key_matrix(column: pa.ChunkedArray | pa.Array, width: int) -> tuple[np.ndarr
 
 
 def _shingles_of(texts: list[str], n: int) -> list[np.ndarray]:
-    return [shingle_set(normalized_words(t), n) for t in texts]
-
-
-def _shingles_chunk(args):
-    texts, n = args
-    return _shingles_of(texts, n)
+    hashes, starts, _, _ = batch_shingle_sets([normalized_words(t) for t in texts], n)
+    sets, starts = fold_sets(hashes, starts)
+    return [sets[starts[i] : starts[i + 1]] for i in range(len(texts))]
 
 
 def _timestamps(column) -> np.ndarray:
@@ -222,21 +243,22 @@ def resolve(
     pairs = [tuple(p) for p in pairs.tolist() if uf.find(p[0]) != uf.find(p[1])]
     needed = sorted({i for pair in pairs for i in pair})
     shingle_cache: dict[int, np.ndarray] = {}
+    stored = tonight.column("shingles").combine_chunks() if "shingles" in tonight.column_names else None
+    if stored is not None:
+        stored_values = stored.values.to_numpy(zero_copy_only=False)
+        stored_offsets = stored.offsets.to_numpy(zero_copy_only=False)
 
     def load_shingles(indices: list[int]) -> None:
         missing = [i for i in indices if i not in shingle_cache]
+        if stored is not None:
+            for i in [i for i in missing if i < n]:
+                shingle_cache[i] = stored_values[stored_offsets[i] : stored_offsets[i + 1]]
+            missing = [i for i in missing if i >= n]
         if not missing:
             return
         texts = text_of([node_id(i) for i in missing])
         bodies = [texts.get(node_id(i), "") for i in missing]
-        if workers > 1 and len(bodies) >= 2000:
-            size = max(250, len(bodies) // (workers * 8))
-            chunks = [(bodies[k : k + size], settings.shingle_words) for k in range(0, len(bodies), size)]
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                sets = [s for chunk in pool.map(_shingles_chunk, chunks) for s in chunk]
-        else:
-            sets = _shingles_of(bodies, settings.shingle_words)
-        shingle_cache.update(zip(missing, sets))
+        shingle_cache.update(zip(missing, _shingles_of(bodies, settings.shingle_words)))
 
     load_shingles(needed)
     for a, b in pairs:

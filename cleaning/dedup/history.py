@@ -16,7 +16,10 @@ import pyarrow as pa
 from cleaning.dedup import SIGNATURES
 from cleaning.store import Lake
 
-HISTORY = SIGNATURES.append(pa.field("run_date", pa.date32())).append(pa.field("url", pa.string()))
+# Band keys and ranking fields only: shingle sets stay in the night's work files.
+HISTORY = pa.schema(
+    [f for f in SIGNATURES if f.name != "shingles"] + [pa.field("run_date", pa.date32()), pa.field("url", pa.string())]
+)
 
 
 def _dates(lake: Lake) -> list[date]:

@@ -36,7 +36,10 @@ def permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fold32(shingles: np.ndarray) -> np.ndarray:
-    """64-bit shingle hashes to the 32-bit values datasketch's affine32 scheme takes."""
+    """64-bit shingle hashes to the 32-bit values datasketch's affine32 scheme takes (values
+    that are already 32-bit pass unchanged)."""
+    if shingles.dtype == np.uint32:
+        return shingles
     return ((shingles >> np.uint64(32)) ^ shingles).astype(np.uint32)
 
 
@@ -97,3 +100,23 @@ def band_keys(sig: np.ndarray, bands: int, rows: int, salt: int = 0) -> np.ndarr
         for r in range(rows):
             acc = fmix64(acc ^ shaped[..., r])
     return acc
+
+
+def batch_signatures(shingles: np.ndarray, starts: np.ndarray, num_perm: int, seed: int = 1) -> np.ndarray:
+    """[bodies, num_perm] signatures for concatenated shingle sets (body d is
+    ``shingles[starts[d]:starts[d + 1]]``); empty sets get 0xFFFFFFFF throughout."""
+    bodies = len(starts) - 1
+    out = np.full((bodies, num_perm), MAX_HASH32, dtype=np.uint32)
+    nonempty = np.flatnonzero(starts[1:] > starts[:-1])
+    if len(nonempty) == 0:
+        return out
+    a, b = permutations(num_perm, seed)
+    mixed = fmix32(fold32(shingles))
+    offsets = starts[:-1][nonempty]
+    scratch = np.empty(len(mixed), dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        for i in range(num_perm):
+            np.multiply(mixed, a[i], out=scratch)
+            scratch += b[i]
+            out[nonempty, i] = np.minimum.reduceat(scratch, offsets)
+    return out
