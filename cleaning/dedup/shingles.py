@@ -101,6 +101,32 @@ def jaccard_and_containment(a: np.ndarray, b: np.ndarray) -> tuple[float, float]
     return inter / (len(a) + len(b) - inter), inter / len(a)
 
 
+def batch_shingle_sets(word_lists: list[list[str]], n: int, lead_words: int = 0):
+    """Shingle sets of many bodies at once, and of their leads: ``(hashes, starts, lead_hashes,
+    lead_starts)``. Body d's sorted unique hashes are ``hashes[starts[d]:starts[d + 1]]``; its
+    lead's (the n-grams starting in its first ``lead_words`` words) likewise in the lead arrays.
+
+    One numpy pass over all bodies replaces a dozen small calls per body, whose fixed cost
+    dominated at news lengths. Results equal :func:`shingle_set` body by body.
+    """
+    parts = [_batch(word_lists[i : i + BATCH], n, lead_words) for i in range(0, len(word_lists), BATCH)]
+    if not parts:
+        empty = np.empty(0, dtype=np.uint64)
+        return empty, np.zeros(1, dtype=np.int64), empty, np.zeros(1, dtype=np.int64)
+    if len(parts) == 1:
+        return parts[0]
+    hashes, starts, lead, lead_starts = [], [np.zeros(1, dtype=np.int64)], [], [np.zeros(1, dtype=np.int64)]
+    offset = lead_offset = 0
+    for h, st, lh, lst in parts:
+        hashes.append(h)
+        lead.append(lh)
+        starts.append(st[1:] + offset)
+        lead_starts.append(lst[1:] + lead_offset)
+        offset += len(h)
+        lead_offset += len(lh)
+    return np.concatenate(hashes), np.concatenate(starts), np.concatenate(lead), np.concatenate(lead_starts)
+
+
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
     """np.unique by sorting: numpy 2.x's default unique hashes, which is several times slower
     here and does not promise order."""
