@@ -161,7 +161,7 @@ def key_matrix(column: pa.ChunkedArray | pa.Array, width: int) -> tuple[np.ndarr
     rows = np.flatnonzero(lengths == width)
     if len(rows) == 0:
         return rows.astype(np.int64), np.empty((0, width), dtype=np.uint64)
-    full = column.take(pa.array(rows))
+    full = column if len(rows) == len(column) else column.take(pa.array(rows))  # no copy when all full
     values = full.flatten().to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
     return rows.astype(np.int64), values.reshape(len(rows), width)
 
@@ -198,17 +198,6 @@ def resolve(
     published = _timestamps(tonight.column("published_at"))
     words = tonight.column("word_count").to_numpy(zero_copy_only=False)
 
-    has_history = history is not None and history.num_rows > 0
-    m = history.num_rows if has_history else 0
-    if has_history:
-        h_ids = [HISTORY_PREFIX + i for i in history.column("id").to_pylist()]
-        h_hashes = history.column("content_hash").to_pylist()
-        h_published = _timestamps(history.column("published_at"))
-        h_words = history.column("word_count").to_numpy(zero_copy_only=False)
-        h_dates = history.column("run_date").to_pylist()
-        h_counts = history.column("n_shingles").to_numpy(zero_copy_only=False)
-    node_id = lambda i: ids[i] if i < n else h_ids[i - n]  # noqa: E731
-
     uf = UnionFind()
     evidence: dict[tuple[int, int], tuple[str, float, float]] = {}
 
@@ -224,10 +213,6 @@ def resolve(
         first = representative.setdefault(hashes[i], i)
         if first != i:
             link(first, i, "exact", 1.0, 1.0)
-    if has_history:
-        for j, h in enumerate(h_hashes):
-            if h in representative:
-                link(representative[h], n + j, "exact", 1.0, 1.0)
 
     reps = np.array(sorted(representative.values()), dtype=np.int64)
     rows, keys = key_matrix(tonight.column("band_keys"), width)
@@ -236,9 +221,35 @@ def resolve(
     keep = is_rep[rows]
     rows, keys = rows[keep], keys[keep]
     pairs = band_pairs(keys, rows)
-    if has_history:
+
+    # History: find the few earlier rows that touch tonight (same hash, or a shared band key)
+    # with columnar operations, and materialize only those. History row k becomes node n + k.
+    h_ids: list[str] = []
+    if history is not None and history.num_rows:
+        import pyarrow.compute as pc
+
+        exact_rows = np.flatnonzero(
+            pc.is_in(history.column("content_hash"), value_set=pa.array(list(representative), pa.string()))
+            .fill_null(False)
+            .to_numpy(zero_copy_only=False)
+        )
         h_rows, h_keys = key_matrix(history.column("band_keys"), width)
-        pairs = np.concatenate([pairs, cross_pairs(keys, rows, h_keys, h_rows + n)]) if len(h_rows) else pairs
+        cross = cross_pairs(keys, rows, h_keys, h_rows)
+        del h_keys
+        involved = np.unique(np.concatenate([exact_rows, cross[:, 1]])).astype(np.int64)
+        touched = history.take(pa.array(involved))
+        h_ids = [HISTORY_PREFIX + i for i in touched.column("id").to_pylist()]
+        h_hashes = touched.column("content_hash").to_pylist()
+        h_published = _timestamps(touched.column("published_at"))
+        h_words = touched.column("word_count").to_numpy(zero_copy_only=False)
+        h_dates = touched.column("run_date").to_pylist()
+        for k, h in enumerate(h_hashes):
+            if h in representative:
+                link(representative[h], n + k, "exact", 1.0, 1.0)
+        if len(cross):
+            cross[:, 1] = n + np.searchsorted(involved, cross[:, 1])
+            pairs = np.concatenate([pairs, cross])
+    node_id = lambda i: ids[i] if i < n else h_ids[i - n]  # noqa: E731
 
     pairs = [tuple(p) for p in pairs.tolist() if uf.find(p[0]) != uf.find(p[1])]
     needed = sorted({i for pair in pairs for i in pair})

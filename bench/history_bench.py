@@ -1,0 +1,129 @@
+"""History lookup cost: one night checked against a large history index, in a real lake.
+
+Builds a lake whose ``history/`` holds ``--history`` signatures spread over ``--days`` earlier
+run dates (band keys drawn at random, except that ``--repeats`` of tonight's stories are planted
+in history so real matches happen), then runs the dedup reduce step's two history parts as the
+night does: ``history.load`` for the retention window, and ``resolve`` for ``--night`` signatures.
+Peak RSS is that of a child process doing only this.
+
+    python bench/history_bench.py --gold ../shared/eval/aeb --night 50000 --history 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.dedup_speed import build_corpus  # noqa: E402
+from cleaning.config import DedupConfig  # noqa: E402
+from cleaning.dedup import bands_per_row, resolve, signatures  # noqa: E402
+from cleaning.dedup import history as hist  # noqa: E402
+from cleaning.store import Lake  # noqa: E402
+
+NIGHT = date(2025, 9, 30)
+
+
+def build_lake(root: str, night_sigs: pa.Table, total: int, days: int, repeats: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    width = bands_per_row(DedupConfig())
+    lake = Lake(root)
+    per_day = total // days
+    planted = night_sigs.slice(0, repeats)
+    for d in range(days):
+        run_date = NIGHT - timedelta(days=d + 1)
+        count = per_day
+        keys = rng.integers(0, 2**63, size=(count, width), dtype=np.uint64)
+        table = pa.table(
+            {
+                "id": pa.array([f"h{d:02d}{i:07d}" for i in range(count)]),
+                "content_hash": pa.array([f"{x:032x}" for x in rng.integers(0, 2**62, count)]),
+                "n_shingles": pa.array(np.full(count, 400, dtype=np.int32)),
+                "word_count": pa.array(np.full(count, 420, dtype=np.int32)),
+                "published_at": pa.array([None] * count, pa.timestamp("us", tz="UTC")),
+                "band_keys": pa.ListArray.from_arrays(pa.array(np.arange(0, (count + 1) * width, width, dtype=np.int32)), pa.array(keys.ravel())),
+                "run_date": pa.array([run_date] * count, pa.date32()),
+                "url": pa.array([f"https://old.example/{d}/{i}" for i in range(count)]),
+            }
+        )
+        if d == 0 and repeats:
+            old = planted.drop_columns(["shingles"]).append_column("run_date", pa.array([run_date] * repeats, pa.date32()))
+            old = old.append_column("url", pa.array([f"https://old.example/p/{i}" for i in range(repeats)]))
+            old = old.set_column(0, "id", pa.array([f"p{i:07d}" for i in range(repeats)]))
+            table = pa.concat_tables([table, old.cast(table.schema)])
+        hist.save(lake, run_date, table)
+
+
+def check(root: str, night_sigs: pa.Table, texts: dict[str, str], queue) -> None:
+    settings = DedupConfig()
+    lake = Lake(root)
+    started = time.perf_counter()
+    history = hist.load(lake, NIGHT, settings.history_days)
+    loaded = time.perf_counter() - started
+    decisions = resolve(night_sigs, lambda wanted: {i: texts.get(i.removeprefix("history:"), "") for i in wanted}, settings, history)
+    total = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put(
+        {
+            "history_rows": history.num_rows,
+            "load_seconds": round(loaded, 2),
+            "total_seconds": round(total, 2),
+            "history_duplicates": sum(d.canonical_from_history for d in decisions),
+            "peak_rss_mb": round(peak, 1),
+        }
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gold", required=True)
+    parser.add_argument("--night", type=int, default=50_000)
+    parser.add_argument("--history", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--repeats", type=int, default=2_000)
+    parser.add_argument("--out", default="bench/results/history.json")
+    args = parser.parse_args(argv)
+
+    records = build_corpus(args.gold, args.night, 0.2, 3)
+    sigs = signatures(((r["id"], r["text"], None) for r in records), DedupConfig(), workers=os.cpu_count() or 1)
+    texts = {r["id"]: r["text"] for r in records}
+    # planted history rows reuse tonight's first bodies under new ids
+    texts.update({f"p{i:07d}": records[i]["text"] for i in range(args.repeats)})
+    with tempfile.TemporaryDirectory(prefix="history-bench-") as root:
+        started = time.perf_counter()
+        build_lake(root, sigs, args.history, args.days, args.repeats, 5)
+        print(f"built history of {args.history} rows in {time.perf_counter() - started:.1f}s", flush=True)
+        ctx = mp.get_context("fork")
+        queue = ctx.Queue()
+        child = ctx.Process(target=check, args=(root, sigs, texts, queue))
+        child.start()
+        result = queue.get()
+        child.join()
+    print(result)
+    report = {
+        "command": "python bench/history_bench.py " + " ".join(argv or sys.argv[1:]),
+        "date": date.today().isoformat(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "night": args.night,
+        "result": result,
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
