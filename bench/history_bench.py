@@ -67,13 +67,26 @@ def build_lake(root: str, night_sigs: pa.Table, total: int, days: int, repeats: 
         hist.save(lake, run_date, table)
 
 
-def check(root: str, night_sigs: pa.Table, texts: dict[str, str], queue) -> None:
+def check(root: str, queue) -> None:
+    """Runs in a freshly spawned process: only what the night's reduce step would hold."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
     settings = DedupConfig()
     lake = Lake(root)
     started = time.perf_counter()
+    night_sigs = pq.read_table(f"{root}/night-signatures.parquet")
     history = hist.load(lake, NIGHT, settings.history_days)
     loaded = time.perf_counter() - started
-    decisions = resolve(night_sigs, lambda wanted: {i: texts.get(i.removeprefix("history:"), "") for i in wanted}, settings, history)
+
+    def text_of(wanted):
+        plain = pa.array([i.removeprefix("history:") for i in wanted], pa.string())
+        t = pq.read_table(f"{root}/texts.parquet")
+        t = t.filter(pc.is_in(t.column("id"), value_set=plain))
+        found = dict(zip(t.column("id").to_pylist(), t.column("text").to_pylist()))
+        return {i: found.get(i.removeprefix("history:"), "") for i in wanted}
+
+    decisions = resolve(night_sigs, text_of, settings, history)
     total = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     queue.put(
@@ -103,12 +116,17 @@ def main(argv=None) -> int:
     # planted history rows reuse tonight's first bodies under new ids
     texts.update({f"p{i:07d}": records[i]["text"] for i in range(args.repeats)})
     with tempfile.TemporaryDirectory(prefix="history-bench-") as root:
+        import pyarrow.parquet as pq
+
         started = time.perf_counter()
         build_lake(root, sigs, args.history, args.days, args.repeats, 5)
+        pq.write_table(sigs, f"{root}/night-signatures.parquet")
+        pq.write_table(pa.table({"id": list(texts), "text": list(texts.values())}), f"{root}/texts.parquet")
+        del records, texts
         print(f"built history of {args.history} rows in {time.perf_counter() - started:.1f}s", flush=True)
-        ctx = mp.get_context("fork")
+        ctx = mp.get_context("spawn")
         queue = ctx.Queue()
-        child = ctx.Process(target=check, args=(root, sigs, texts, queue))
+        child = ctx.Process(target=check, args=(root, queue))
         child.start()
         result = queue.get()
         child.join()

@@ -108,41 +108,74 @@ def cmd_run(args) -> int:
     return 0
 
 
+PAGE_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+
+
+def _pages_of(inputs: list[str]):
+    """(source_path, url, bytes, content_type) for each page in files, folders and WARC files."""
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(PAGE_SUFFIXES + WARC_SUFFIXES))
+        elif path.is_file():
+            found = [path]
+        else:
+            raise SystemExit(f"error: input not found: {item}")
+        for file in found:
+            if file.name.lower().endswith(WARC_SUFFIXES):
+                yield from _warc_pages(file)
+                continue
+            try:
+                data = file.read_bytes()
+                if file.suffix == ".gz":
+                    import gzip
+
+                    data = gzip.decompress(data)
+            except (OSError, EOFError) as exc:
+                yield str(file), None, exc, None
+                continue
+            yield str(file), None, data, None
+
+
+def _warc_pages(path: Path):
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    try:
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type != "response":
+                    continue
+                content_type = record.http_headers.get_header("Content-Type") if record.http_headers else None
+                yield str(path), record.rec_headers.get_header("WARC-Target-URI"), record.content_stream().read(), content_type
+    except (ArchiveLoadFailed, OSError, EOFError) as exc:
+        yield str(path), None, exc, None
+
+
 def cmd_extract(args) -> int:
-    from cleaning.clean import Rejected, clean_html
+    from cleaning.clean import clean_one
     from cleaning.config import CleanConfig
 
     settings = CleanConfig(repeat_min_words=args.min_repeat_words)
-    files: list[Path] = []
-    for item in args.inputs:
-        path = Path(item)
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith((".html", ".htm", ".html.gz", ".htm.gz"))))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise SystemExit(f"error: input not found: {item}")
     records = []
-    for path in files:
-        record = {"source_path": str(path), "url": None, "title": None, "text": None, "published_at": None, "wire_agency": None, "error": None}
-        try:
-            data = path.read_bytes()
-            if path.suffix == ".gz":
-                import gzip
-
-                data = gzip.decompress(data)
-            page = clean_html(data, None, None, settings)
+    for source_path, url, data, content_type in _pages_of(args.inputs):
+        record = {"source_path": source_path, "url": url, "title": None, "text": None, "published_at": None, "wire_agency": None, "error": None}
+        if isinstance(data, Exception):
+            record["error"] = f"unreadable: {data}"
+            records.append(record)
+            continue
+        page, reason, detail = clean_one(data, url, content_type, settings)
+        if page is None:
+            record["error"] = f"{reason}: {detail}" if detail else reason
+        else:
             record.update(
-                url=page.meta.canonical_url,
+                url=url or page.meta.canonical_url,
                 title=page.meta.title,
                 text=page.text,
                 published_at=page.meta.published_at.isoformat() if page.meta.published_at else None,
                 wire_agency=page.wire_agency,
             )
-        except Rejected as exc:
-            record["error"] = f"{exc.reason}: {exc.detail}" if exc.detail else exc.reason
-        except (OSError, EOFError) as exc:
-            record["error"] = f"unreadable: {exc}"
         records.append(record)
     _write_records(records, Path(args.out))
     failed = sum(1 for r in records if r["error"])
@@ -170,7 +203,7 @@ def cmd_dedup(args) -> int:
             from cleaning.clean.metadata import parse_time
 
             record["published_at"] = parse_time(record["published_at"])
-    decisions = {d.id: d for d in dedup_records(records, settings)}
+    decisions = {d.id: d for d in dedup_records(records, settings, workers=os.cpu_count() or 1)}
     out = []
     for record in records:
         d = decisions[str(record["id"])]
@@ -182,6 +215,7 @@ def cmd_dedup(args) -> int:
 
 
 def cmd_report(args) -> int:
+    """Print a published night's summary; exit status 3 when that night failed its failure bound."""
     from cleaning.config import load_config
     from cleaning.publish import format_summary, manifest_file
     from cleaning.store import Lake
@@ -192,9 +226,20 @@ def cmd_report(args) -> int:
     if not lake.exists(rel):
         raise SystemExit(f"error: no published run for {args.date} in {config.lake}")
     manifest = lake.read_json(rel)
-    print(f"run {args.date}: published {manifest['published_at']}, code {manifest['code_version']}, config {manifest['config_digest']}")
+    failed = manifest.get("status") == "failed"
+    print(f"run {args.date}: {'FAILED' if failed else 'published'} {manifest['published_at']}, code {manifest['code_version']}, config {manifest['config_digest']}")
+    if failed:
+        print(f"error: {manifest.get('error', 'failure share above the bound')}")
     print(format_summary(manifest["summary"]))
-    return 0
+    rows = manifest.get("rows", {})
+    if rows:
+        print("rows: " + ", ".join(f"{table} {n}" for table, n in rows.items()))
+    seconds: dict[str, float] = {}
+    for stats in manifest.get("stages", []):
+        seconds[stats["stage"]] = seconds.get(stats["stage"], 0.0) + float(stats.get("seconds", 0.0))
+    if seconds:
+        print("seconds: " + ", ".join(f"{stage} {s:.1f}" for stage, s in seconds.items()))
+    return 3 if failed else 0
 
 
 def cmd_eval_extraction(args) -> int:
@@ -228,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("extract", help="HTML files or folders -> cleaned articles", description="Extract cleaned articles from .html/.html.gz files or folders of them; one record per page.")
-    p.add_argument("inputs", nargs="+", help=".html or .html.gz files, or folders of them")
+    p.add_argument("inputs", nargs="+", help=".html, .html.gz or .warc[.gz] files, or folders of them")
     p.add_argument("--out", required=True, help="output file, .jsonl or .parquet")
     p.add_argument("--min-repeat-words", type=int, default=8, help="shortest repeated block removed (default: %(default)s)")
     p.set_defaults(func=cmd_extract)

@@ -72,14 +72,26 @@ def _workers() -> int:
 # ---------------------------------------------------------------- discover
 @_recorded
 def discover(config: Config, run_date: date, only_sources: list[str] | None = None) -> dict:
-    """Write tonight's candidates, one file per shard; returns counts and the shard list."""
-    from cleaning.discover import discover as find
+    """Write tonight's candidates, one file per shard; returns counts and the shard list.
+
+    Reads the incremental state earlier nights left (URLs already fetched, the feed cache) and
+    writes tonight's feed cache; see :mod:`cleaning.state` for why a re-run gives the same result.
+    """
+    from cleaning import fetch as fetching
+    from cleaning import state
+    from cleaning.discover import discover_night
 
     started = time.monotonic()
     lake = Lake(config.lake)
-    candidates, failures = find(config, only_sources)
+    settings = config.fetch
+    seen = state.load_seen(lake, run_date, settings.seen_days) if settings.skip_seen else set()
+    cache = state.load_http_cache(lake, run_date)
+    night = discover_night(config, only_sources, fetching.fetcher_for(config), seen=seen, cache=cache)
+    candidates, failures = night.candidates, night.failures
     wd = work_dir(run_date)
     lake.delete_dir(wd)  # a new night (or a re-run) starts from nothing
+    state.forget_fetched(lake, run_date)  # tonight's fetch shards write it again
+    state.save_http_cache(lake, run_date, cache, settings.seen_days)
     by_shard: dict[int, list[dict]] = {i: [] for i in range(config.shards)}
     for candidate in candidates:
         by_shard[shard_of(candidate.url, config.shards)].append(asdict(candidate))
@@ -90,6 +102,8 @@ def discover(config: Config, run_date: date, only_sources: list[str] | None = No
         "stage": "discover",
         "candidates": len(candidates),
         "failed": len(failures),
+        "already_seen": night.already_seen,
+        "not_modified": night.not_modified,
         "shards": list(range(config.shards)),
         "seconds": round(time.monotonic() - started, 3),
     }
@@ -98,24 +112,45 @@ def discover(config: Config, run_date: date, only_sources: list[str] | None = No
 # ---------------------------------------------------------------- fetch
 @_recorded
 def fetch(config: Config, run_date: date, shard: int) -> dict:
-    from cleaning.fetch import fetch_all
+    """Fetch one shard: raw captures (Parquet, and a WARC), fetch failures, then the seen-URL state.
+
+    The state is written last, so a task that dies half-way has not marked anything as fetched.
+    """
+    from cleaning import fetch as fetching
+    from cleaning import state
+    from cleaning.warc import build_warc
 
     started = time.monotonic()
     lake = Lake(config.lake)
     wd = work_dir(run_date)
     rows = lake.read_table(f"{wd}/candidates/{_shard_name(shard)}").to_pylist()
     candidates = [Candidate(**row) for row in rows]
-    captures, failures = fetch_all(candidates, config)
+    result = fetching.fetch_shard(candidates, config, fetching.fetcher_for(config))
+    captures, failures = result.captures, result.failures
     table = pa.Table.from_pylist([asdict(c) for c in captures], schema=schema.CAPTURES)
-    lake.write_table(f"raw/run_date={run_date.isoformat()}/{_shard_name(shard)}", table, row_group_rows=1024)
+    raw_dir = f"raw/run_date={run_date.isoformat()}"
+    lake.write_table(f"{raw_dir}/{_shard_name(shard)}", table, row_group_rows=1024)
+    warc_file = f"{raw_dir}/{_warc_name(shard)}"
+    if config.fetch.write_warc:
+        lake.write_bytes(warc_file, build_warc(result.exchanges, user_agent=config.fetch.user_agent))
+    elif lake.exists(warc_file):
+        lake.fs.delete_file(lake.path(warc_file))
     lake.write_table(f"{wd}/failures/fetch-{_shard_name(shard)}", _failures_table(failures))
+    fetched = result.fetched_rows()
+    state.write_fetched(lake, run_date, shard, fetched)
     return {
         "stage": "fetch",
         "shard": shard,
         "fetched": len(captures),
+        "fetched_over_network": len(fetched),
         "failed": len(failures),
+        "failure_reasons": dict(sorted(Counter(f.reason for f in failures).items())),
         "seconds": round(time.monotonic() - started, 3),
     }
+
+
+def _warc_name(shard: int) -> str:
+    return f"shard-{shard:05d}.warc.gz"
 
 
 def has_raw_captures(config: Config, run_date: date) -> bool:
@@ -195,7 +230,7 @@ def sign(config: Config, run_date: date, shard: int) -> dict:
         kept.append(row)
     lake.write_table(f"{wd}/final/{_shard_name(shard)}", pa.Table.from_pylist(kept, schema=schema.CLEANED))
     lake.write_table(f"{wd}/failures/furniture-{_shard_name(shard)}", _failures_table(failures))
-    sigs = signatures(((r["id"], r["text"], r["published_at"]) for r in kept), config.dedup)
+    sigs = signatures(((r["id"], r["text"], r["published_at"]) for r in kept), config.dedup, _workers())
     lake.write_table(f"{wd}/signatures/{_shard_name(shard)}", sigs)
     return {
         "stage": "sign",

@@ -1,0 +1,82 @@
+"""The command line as people script it: extract, dedup, report, and clear errors."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from cleaning.cli import main
+from tests.conftest import SAMPLES
+
+
+def test_extract_folder_to_jsonl(tmp_path):
+    out = tmp_path / "pages.jsonl"
+    assert main(["extract", str(SAMPLES / "coastal-ledger"), "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 16  # 15 articles and one section page
+    index = [r for r in rows if r["source_path"].endswith("latest/index.html")][0]
+    assert index["error"].startswith("not_article") and index["text"] is None
+    good = [r for r in rows if not r["error"]]
+    assert len(good) == 15 and all(r["title"] and r["text"] and r["url"].startswith("https://") for r in good)
+
+
+def test_extract_warc_and_gz_to_parquet(tmp_path):
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    page = next((SAMPLES / "northgate-herald").rglob("*.html")).read_bytes()
+    warc = tmp_path / "pages.warc.gz"
+    with warc.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+        record = writer.create_warc_record("https://www.northgate-herald.example/x.html", "response", payload=io.BytesIO(page), http_headers=headers)
+        writer.write_record(record)
+    import gzip
+
+    gz = tmp_path / "page.html.gz"
+    gz.write_bytes(gzip.compress(page))
+    out = tmp_path / "pages.parquet"
+    assert main(["extract", str(warc), str(gz), "--out", str(out)]) == 0
+    rows = pq.read_table(out).to_pylist()
+    assert [r["source_path"] for r in rows] == [str(warc), str(gz)]
+    assert rows[0]["url"] == "https://www.northgate-herald.example/x.html"
+    assert rows[0]["text"] == rows[1]["text"] and rows[0]["error"] is None
+
+
+def test_dedup_jsonl_roundtrip(tmp_path):
+    truth = json.loads((SAMPLES / "truth.json").read_text())
+    pages = [p for p in truth["pages"] if p["kind"] == "article"]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": p["url"], "text": "\n\n".join(p["paragraphs"]), "story": p["story"]}) + "\n" for p in pages))
+    out = tmp_path / "out.parquet"
+    assert main(["dedup", str(src), "--out", str(out)]) == 0
+    rows = pq.read_table(out).to_pylist()
+    assert len(rows) == len(pages)
+    assert {"id", "cluster_id", "canonical_id", "is_duplicate", "story"} <= set(rows[0])
+    kept = [r for r in rows if not r["is_duplicate"]]
+    assert len(kept) == len({p["story"] for p in pages})  # one per story
+    for r in rows:
+        canonical = next(x for x in rows if x["id"] == r["canonical_id"])
+        assert canonical["story"] == r["story"]
+
+
+def test_dedup_refuses_records_without_text(tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": 1, "text": "a"}\n{"id": 2}\n')
+    with pytest.raises(SystemExit, match="record 2 has no 'text'"):
+        main(["dedup", str(src), "--out", str(tmp_path / "o.jsonl")])
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1, "text": "a"}\nnot json\n')
+    with pytest.raises(SystemExit, match="bad.jsonl:2: not valid JSON"):
+        main(["dedup", str(bad), "--out", str(tmp_path / "o.jsonl")])
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    for command in ("run", "extract", "dedup", "report", "eval"):
+        assert command in text
