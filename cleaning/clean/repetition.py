@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import re
 
-from cleaning.clean.text import comparison_key
+from cleaning.clean.text import comparison_key, word_count
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|(?<=[。！？])[」』）]*")
 _UPDATED_STAMP = re.compile(
     r"^\s*[-–—•]?\s*(updated|last updated|published|posted)\b[^A-Za-z]{0,3}"
     r"((on|at)\s+)?[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4},?(\s+\d{1,2}:\d{2}\s*([AaPp][Mm])?\s*[A-Z]{0,4})?[\s:,-]*",
@@ -30,20 +30,26 @@ _UPDATED_STAMP = re.compile(
 
 
 PROSE_WORDS = 12
-_ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*$")
+JOIN_WIDTHS = (2, 3, 4, 5, 6)  # how many short units (a heading, list items) a copy may run together
+_ENDS_SENTENCE = re.compile(r"[.!?…。！？][\"'”’)\]」』）]*$")
 
 
 def _is_prose(sentence: str) -> bool:
-    return len(sentence.split()) >= PROSE_WORDS and bool(_ENDS_SENTENCE.search(sentence))
+    return word_count(sentence) >= PROSE_WORDS and bool(_ENDS_SENTENCE.search(sentence))
 
 
 def split_sentences(paragraph: str) -> list[str]:
-    """Split after ., !, ? or … (and closing quotes) when a capital or digit follows."""
+    """Split after ., !, ?, … (and closing quotes) before whitespace, or after 。！？, except where
+    the next word starts in lower case ("e.g. this", "3 p.m. on"), in any script."""
     parts, start = [], 0
     for match in _SENTENCE_END.finditer(paragraph):
+        following = paragraph[match.end() : match.end() + 1]
+        if following.islower():
+            continue
         end = match.start() + len(match.group(0).rstrip())
-        parts.append(paragraph[start:end].strip())
-        start = match.end()
+        if end > start:
+            parts.append(paragraph[start:end].strip())
+            start = match.end()
     parts.append(paragraph[start:].strip())
     return [p for p in parts if p]
 
@@ -58,20 +64,43 @@ def remove_repeats(paragraphs: list[str], min_words: int = 8) -> tuple[list[str]
     for index, paragraph in enumerate(paragraphs):
         units.extend((index, sentence) for sentence in split_sentences(paragraph))
     keys = [_key(sentence) for _, sentence in units]
-    words = [len(sentence.split()) for _, sentence in units]
+    words = [word_count(sentence) for _, sentence in units]
     prose = [_is_prose(sentence) for _, sentence in units]
 
-    first_seen: dict[str, list[int]] = {}
+    # A copy may join what the original kept apart (a heading run into the next sentence when
+    # paragraphs are merged): since keys drop all spacing, the joined unit's key is exactly the
+    # concatenation of the earlier units' keys, so windows of a few earlier units are indexed too.
+    starts: dict[str, list[int]] = {}
+    for j, key in enumerate(keys):
+        if key:
+            starts.setdefault(key, []).append(j)
+            for width in JOIN_WIDTHS:
+                if j + width <= len(keys) and all(keys[j : j + width]):
+                    starts.setdefault("".join(keys[j : j + width]), []).append(j)
+
+    def extend(i: int, j: int) -> tuple[int, int, bool]:
+        """Units from i that repeat the text from j on: (count, words, any prose?)."""
+        a, b, total, has_prose = i, j, 0, False
+        while a < len(units) and b < i and keys[a]:
+            if keys[a] == keys[b]:
+                step = 1
+            else:
+                step = next((w for w in JOIN_WIDTHS if b + w <= i and keys[a] == "".join(keys[b : b + w])), 0)
+                if not step:
+                    break
+            total += words[a]
+            has_prose = has_prose or prose[a] or any(prose[b : b + step])
+            a, b = a + 1, b + step
+        return a - i, total, has_prose
+
     drop = [False] * len(units)
     i = 0
     while i < len(units):
         best_len, best_words, best_prose = 0, 0, False
-        for j in first_seen.get(keys[i], ()):
-            length, total, has_prose = 0, 0, False
-            while i + length < len(units) and j + length < i and keys[j + length] == keys[i + length] and keys[i + length]:
-                total += words[i + length]
-                has_prose = has_prose or prose[i + length]
-                length += 1
+        for j in starts.get(keys[i], ()) if keys[i] else ():
+            if j >= i:
+                break
+            length, total, has_prose = extend(i, j)
             if total > best_words:
                 best_len, best_words, best_prose = length, total, has_prose
         if best_len and best_words >= min_words and best_prose:
@@ -79,8 +108,6 @@ def remove_repeats(paragraphs: list[str], min_words: int = 8) -> tuple[list[str]
                 drop[k] = True
             i += best_len
             continue
-        if keys[i]:
-            first_seen.setdefault(keys[i], []).append(i)
         i += 1
 
     kept: dict[int, list[str]] = {}
