@@ -209,7 +209,6 @@ def resolve(
     order = sorted(range(n), key=lambda i: ids[i])
     representative: dict[str, int] = {}
     for i in order:
-        uf.find(i)
         first = representative.setdefault(hashes[i], i)
         if first != i:
             link(first, i, "exact", 1.0, 1.0)
@@ -285,7 +284,9 @@ def resolve(
             return canonical_rank(True, h_dates[j], int(h_published[j]), int(h_words[j]), h_ids[j])
         return canonical_rank(False, None, int(published[i]), int(words[i]), ids[i])
 
-    decisions: list[Decision] = []
+    decisions: list[Decision] = [
+        Decision(ids[i], ids[i], ids[i], False, None, None, None) for i in range(n) if i not in uf.parent
+    ]  # rows no pair joined: each is its own story
     components = uf.components()
     chained: list[tuple[int, int]] = []
     for members in components.values():

@@ -72,4 +72,7 @@ def _unique_sorted(pairs: np.ndarray) -> np.ndarray:
         return pairs.reshape(0, 2).astype(np.int64)
     pairs = np.sort(pairs.astype(np.int64), axis=1)
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    return np.unique(pairs, axis=0)
+    # one int64 per pair sorts far faster than np.unique(axis=0)'s row-wise comparison
+    span = np.int64(pairs.max() + 1)
+    codes = np.unique(pairs[:, 0] * span + pairs[:, 1])
+    return np.stack([codes // span, codes % span], axis=1)
