@@ -70,13 +70,21 @@ def remove_repeats(paragraphs: list[str], min_words: int = 8) -> tuple[list[str]
     # A copy may join what the original kept apart (a heading run into the next sentence when
     # paragraphs are merged): since keys drop all spacing, the joined unit's key is exactly the
     # concatenation of the earlier units' keys, so windows of a few earlier units are indexed too.
+    # Only units that do not end a sentence can run into the next one when joined, so windows
+    # start at such units and grow while the units before their last stay unterminated.
+    open_ended = [not _ENDS_SENTENCE.search(sentence) for _, sentence in units]
     starts: dict[str, list[int]] = {}
     for j, key in enumerate(keys):
-        if key:
-            starts.setdefault(key, []).append(j)
-            for width in JOIN_WIDTHS:
-                if j + width <= len(keys) and all(keys[j : j + width]):
-                    starts.setdefault("".join(keys[j : j + width]), []).append(j)
+        if not key:
+            continue
+        starts.setdefault(key, []).append(j)
+        joined = key
+        for width in JOIN_WIDTHS:
+            last = j + width - 1
+            if last >= len(keys) or not open_ended[last - 1] or not keys[last]:
+                break
+            joined += keys[last]
+            starts.setdefault(joined, []).append(j)
 
     def extend(i: int, j: int) -> tuple[int, int, bool]:
         """Units from i that repeat the text from j on: (count, words, any prose?)."""
@@ -85,7 +93,9 @@ def remove_repeats(paragraphs: list[str], min_words: int = 8) -> tuple[list[str]
             if keys[a] == keys[b]:
                 step = 1
             else:
-                step = next((w for w in JOIN_WIDTHS if b + w <= i and keys[a] == "".join(keys[b : b + w])), 0)
+                step = 0
+                if open_ended[b]:
+                    step = next((w for w in JOIN_WIDTHS if b + w <= i and keys[a] == "".join(keys[b : b + w])), 0)
                 if not step:
                     break
             total += words[a]

@@ -1,0 +1,180 @@
+"""A synthetic news web on loopback, for end-to-end benchmarks.
+
+``NewsWeb(articles, hosts)`` describes ``hosts`` outlets at 127.0.0.2, 127.0.0.3, ... (all of
+127.0.0.0/8 is loopback on Linux), each with an RSS feed at ``/feed.xml`` and article pages at
+``/news/<n>.html``. Pages are generated on request from a seed, so 100,000 pages need no disk:
+
+* bodies are assembled from the sentences of real article bodies (``--gold``), 3-10 paragraphs;
+* markup is that of a real news page: head with metadata and JSON-LD, inline scripts and styles,
+  navigation, a cookie banner, share bar, related-links box, newsletter pitch and footer, so a
+  page weighs about 50 KB, like the HTML of real news sites without their images;
+* ``copy_share`` of the pages are syndicated copies of another outlet's story, edited with the
+  syndication simulator's newsroom edits (cleaning/evaluate/syndication.py);
+* ``bad_share`` of the feed items are bad: a 404, a 500, an empty 200, or binary bytes.
+
+``serve()`` starts one threaded HTTP server per host and returns a stop function.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import random
+import threading
+from dataclasses import dataclass
+from email.utils import format_datetime
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from cleaning.evaluate.syndication import EDIT_KINDS, EditContext, SimSettings, SourceStory, load_gold_stories, make_copy, split_sentences
+
+SECTIONS = ["World", "Business", "Politics", "Science", "Sport", "Culture", "Opinion", "Weather"]
+PUBLISHED = datetime(2025, 8, 28, 6, 0, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Item:
+    host: int
+    index: int
+    kind: str  # "article" | "copy" | "http_404" | "http_500" | "empty" | "binary"
+    story: int
+
+
+class NewsWeb:
+    def __init__(self, articles: int, hosts: int, gold: str, seed: int = 11, copy_share: float = 0.2, bad_share: float = 0.01, port: int = 18080):
+        self.hosts, self.port, self.seed = hosts, port, seed
+        stories = load_gold_stories(gold)
+        self.sentences = [s for st in stories for p in st.paragraphs for s in split_sentences(p) if len(s.split()) >= 5]
+        rng = random.Random(seed)
+        self.items: list[Item] = []
+        originals: list[int] = []
+        for n in range(articles):
+            host = n % hosts
+            roll = rng.random()
+            if roll < bad_share:
+                kind = rng.choice(["http_404", "http_500", "empty", "binary"])
+                self.items.append(Item(host, n, kind, -1))
+            elif roll < bad_share + copy_share and originals:
+                self.items.append(Item(host, n, "copy", rng.choice(originals)))
+            else:
+                self.items.append(Item(host, n, "article", n))
+                originals.append(n)
+        self.by_host: dict[int, list[Item]] = {}
+        for item in self.items:
+            self.by_host.setdefault(item.host, []).append(item)
+
+    def address(self, host: int) -> str:
+        return f"127.0.0.{host + 2}"
+
+    def url(self, item: Item) -> str:
+        return f"http://{self.address(item.host)}:{self.port}/news/{item.index}.html"
+
+    def feed_url(self, host: int) -> str:
+        return f"http://{self.address(host)}:{self.port}/feed.xml"
+
+    @lru_cache(maxsize=4096)
+    def story(self, n: int) -> SourceStory:
+        rng = random.Random(self.seed * 1_000_003 + n)
+        paragraphs = tuple(" ".join(rng.choice(self.sentences) for _ in range(rng.randint(2, 4))) for _ in range(rng.randint(3, 10)))
+        return SourceStory(f"s{n}", paragraphs)
+
+    def body(self, item: Item) -> list[str]:
+        story = self.story(item.story)
+        if item.kind != "copy":
+            return list(story.paragraphs)
+        rng = random.Random(self.seed * 7919 + item.index)
+        donors = [self.story(rng.randrange(len(self.items))).paragraphs for _ in range(2)]
+        ctx = EditContext(first_sentence=split_sentences(story.paragraphs[0])[0], donors=donors, settings=SimSettings())
+        kinds = rng.sample(EDIT_KINDS, rng.choice((1, 1, 2, 2, 3)))
+        return [p for p in make_copy(story, kinds, rng, ctx).split("\n") if p.strip()]
+
+    def page(self, item: Item) -> bytes:
+        rng = random.Random(self.seed * 31 + item.index)
+        outlet = f"Outlet {item.host}"
+        paragraphs = self.body(item)
+        title = " ".join(paragraphs[0].split()[:9]).rstrip(".,;:")
+        when = PUBLISHED + timedelta(minutes=item.index % 1000)
+        related = "".join(
+            f'<li><a href="/news/{rng.randrange(len(self.items))}.html">{html.escape(" ".join(rng.choice(self.sentences).split()[:8]))}</a></li>'
+            for _ in range(6)
+        )
+        nav = "".join(f'<li><a href="/{s.lower()}/">{s}</a></li>' for s in SECTIONS)
+        script = "var cfg=" + json.dumps({"ads": [{"slot": f"s{i}", "sizes": [[300, 250], [728, 90]]} for i in range(120)], "seed": item.index}) + ";"
+        style = "".join(f".c{i}{{margin:{i}px;padding:{i % 7}px;color:#{i * 99991 % 0xFFFFFF:06x}}}" for i in range(900))
+        ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": title, "datePublished": when.isoformat(), "author": {"@type": "Person", "name": f"Reporter {item.index % 97}"}})
+        body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+        page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)} | {outlet}</title>
+<meta property="og:title" content="{html.escape(title)}"><meta property="og:type" content="article">
+<meta property="article:published_time" content="{when.isoformat()}"><meta name="author" content="Reporter {item.index % 97}">
+<link rel="canonical" href="{self.url(item)}"><style>{style}</style><script>{script}</script>
+<script type="application/ld+json">{ld}</script></head><body>
+<div class="cookie">We use cookies to improve your experience on {outlet}. <button>Accept all</button></div>
+<header><a href="/">{outlet}</a><nav><ul>{nav}</ul></nav></header>
+<main><article><h1>{html.escape(title)}</h1><div class="byline">By Reporter {item.index % 97} | {when:%b %d, %Y}</div>
+<div class="share">Share on Facebook Share on X Email</div><div class="story-body">{body}</div></article>
+<aside><h2>Related stories</h2><ul>{related}</ul></aside>
+<div class="newsletter">Sign up for the {outlet} Morning Briefing newsletter</div></main>
+<footer><p>Copyright 2025 {outlet}. All rights reserved.</p><a href="/about">About us</a> | <a href="/privacy">Privacy policy</a></footer>
+<script>{script}</script></body></html>"""
+        return page.encode("utf-8")
+
+    def feed(self, host: int) -> bytes:
+        items = "".join(
+            f"<item><title>Story {it.index}</title><link>{self.url(it)}</link><guid>{self.url(it)}</guid>"
+            f"<pubDate>{format_datetime(PUBLISHED + timedelta(minutes=it.index % 1000))}</pubDate></item>"
+            for it in self.by_host.get(host, [])
+        )
+        return f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Outlet {host}</title><link>http://{self.address(host)}/</link><description>bench</description>{items}</channel></rss>'.encode()
+
+    def serve(self):
+        web = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                host = int(self.server.server_address[0].rsplit(".", 1)[1]) - 2
+                if self.path == "/robots.txt":
+                    return self._send(200, b"User-agent: *\nAllow: /\n", "text/plain")
+                if self.path == "/feed.xml":
+                    return self._send(200, web.feed(host), "application/rss+xml")
+                if self.path.startswith("/news/") and self.path.endswith(".html"):
+                    try:
+                        item = web.items[int(self.path[6:-5])]
+                    except (ValueError, IndexError):
+                        return self._send(404, b"not found", "text/plain")
+                    if item.kind == "http_404":
+                        return self._send(404, b"not found", "text/html")
+                    if item.kind == "http_500":
+                        return self._send(500, b"error", "text/html")
+                    if item.kind == "empty":
+                        return self._send(200, b"", "text/html")
+                    if item.kind == "binary":
+                        return self._send(200, bytes(range(256)) * 64, "text/html")
+                    return self._send(200, web.page(item), "text/html; charset=utf-8")
+                return self._send(404, b"not found", "text/plain")
+
+            def _send(self, status, body, ctype):
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        servers = []
+        for host in range(self.hosts):
+            server = ThreadingHTTPServer((self.address(host), self.port), Handler)
+            server.daemon_threads = True
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            servers.append(server)
+
+        def stop():
+            for server in servers:
+                server.shutdown()
+                server.server_close()
+
+        return stop
