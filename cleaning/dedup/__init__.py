@@ -190,6 +190,8 @@ def resolve(
     ``text_of(ids)`` returns bodies for ids that need verification; history ids come prefixed
     with :data:`HISTORY_PREFIX`, since a URL fetched again has the same id as its earlier copy.
     """
+    # Rows in id order: buckets, star/chain pairs and tie-breaks then never depend on input order.
+    tonight = tonight.sort_by("id")
     n = tonight.num_rows
     width = bands_per_row(settings)
     ids = tonight.column("id").to_pylist()
