@@ -2,105 +2,219 @@
 
 Source kinds:
 
-``feed``   an RSS or Atom feed (a URL, a ``file:`` URL or a path); its item links are candidates.
-``urls``   a text file with one URL per line (``#`` starts a comment).
-``local``  a folder of saved pages (``.html``, ``.htm``, ``.html.gz``), read recursively.
+``feed``     an RSS or Atom feed (a URL, a ``file:`` URL or a path); its item links are candidates.
+``sitemap``  a sitemap, news sitemap or sitemap index (a URL or a path); an index is followed to
+             at most ``[fetch] max_sitemaps`` child sitemaps.
+``urls``     a text file with one URL per line (``#`` starts a comment).
+``local``    a folder of saved pages (``.html``, ``.htm``, ``.html.gz``), read recursively.
+``warc``     a WARC file or a folder of them; each HTML response record with status 200.
 
-URLs are normalized and de-duplicated across sources (the first source to name a URL keeps it).
-A source that cannot be read becomes a failure row; the other sources go on.
+URLs are normalized and de-duplicated across sources (the first source in the config to name a
+URL keeps it). A URL an earlier night already fetched over the network is skipped (see
+:mod:`cleaning.state`); then a source's ``max_items`` caps what it adds tonight, so the cap counts
+new stories only. Feeds and sitemaps are fetched with conditional requests when the HTTP cache
+holds validators for them. Sources are read side by side (the fetcher keeps per-host politeness)
+and merged in config order, so the result does not depend on timing.
+
+A source that cannot be read becomes a failure row; the other sources go on. A child sitemap that
+cannot be read becomes its own failure row; its siblings go on.
 """
 
 from __future__ import annotations
 
-import calendar
-from datetime import datetime, timezone
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 from cleaning.config import Config, Source
-from cleaning.fetch import FetchError, Fetcher, fetcher_for
+from cleaning.feeds import parse_feed
+from cleaning.fetch import FetchError, Fetcher, fetcher_for, source_is_local
 from cleaning.models import Candidate, Failure
+from cleaning.sitemaps import parse_sitemap
+from cleaning.state import HttpCache
 from cleaning.urls import normalize_url
+from cleaning.warc import iter_pages
+from cleaning.xmlsafe import DocumentError
 
 PAGE_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
+MAX_SITEMAP_DEPTH = 3  # the protocol forbids nested indexes; some sites nest one level anyway
+SOURCE_THREADS = 8
+
+def _xml_types(media_type: str) -> bool:
+    """Feeds and sitemaps come as many types; refuse only what is surely not a document."""
+    return not media_type.startswith(("image/", "audio/", "video/", "font/")) and media_type not in (
+        "application/pdf",
+        "application/zip",
+        "application/javascript",
+    )
 
 
-class SourceError(Exception):
-    def __init__(self, reason: str, detail: str):
-        super().__init__(f"{reason}: {detail}")
-        self.reason, self.detail = reason, detail
+@dataclass
+class _SourceResult:
+    found: list[Candidate] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    not_modified: int = 0  # documents answered 304 and read from the cache
 
 
-def _entry_time(entry) -> datetime | None:
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-    if not parsed:
-        return None
-    return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc)
+@dataclass
+class Discovery:
+    candidates: list[Candidate] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    already_seen: int = 0  # fetched over the network by an earlier night
+    too_old: int = 0  # published before the seen window: it may have been fetched and forgotten
+    over_limit: int = 0  # beyond a source's max_items tonight
+    not_modified: int = 0
 
 
-def parse_feed(data: bytes, source: Source, found_in: str) -> list[Candidate]:
-    """Candidates from RSS/Atom bytes, in feed order."""
-    import feedparser
+class _Reader:
+    """Reads one source's documents through the shared fetcher and the HTTP cache."""
 
-    if not data.strip():
-        raise SourceError("empty_feed", f"{found_in} is empty")
-    parsed = feedparser.parse(data)
-    if parsed.get("bozo") and not parsed.entries:
-        raise SourceError("bad_feed", f"{found_in}: {parsed.get('bozo_exception')}")
-    candidates = []
-    for entry in parsed.entries:
-        link = entry.get("link")
-        if not link:
-            continue
-        candidates.append(
-            Candidate(url=link, source=source.name, found_in=found_in, title=entry.get("title"), published_at=_entry_time(entry))
-        )
-    return candidates
+    def __init__(self, source: Source, fetcher: Fetcher, cache: HttpCache, result: _SourceResult):
+        self.source, self.fetcher, self.cache, self.result = source, fetcher, cache, result
 
-
-def discover_source(source: Source, fetcher: Fetcher) -> list[Candidate]:
-    if source.kind == "feed":
+    def document(self, url: str, what: str) -> tuple[bytes, str | None, str]:
+        """``(body, content_type, final_url)``; raises :class:`DocumentError` with a ``what_`` reason."""
+        entry = self.cache.get(url) if self.fetcher.is_network(url) else None
+        headers = entry.conditional_headers() if entry else {}
         try:
-            response = fetcher.get(source.url, source.delay_seconds)
+            response = self.fetcher.get(url, self.source.delay_seconds, accept=_xml_types, headers=headers)
         except FetchError as exc:
-            raise SourceError(f"feed_{exc.reason}", exc.detail) from None
-        found = parse_feed(response.body, source, source.url)
-    elif source.kind == "urls":
-        lines = Path(source.path).read_text(encoding="utf-8").splitlines()
-        found = [
-            Candidate(url=line.strip(), source=source.name, found_in=source.path)
-            for line in lines
-            if line.strip() and not line.strip().startswith("#")
-        ]
-    elif source.kind == "local":
-        root = Path(source.path)
-        files = sorted(p for p in root.rglob("*") if p.is_file() and p.name.lower().endswith(PAGE_SUFFIXES))
-        found = [Candidate(url=str(p), source=source.name, found_in=str(root)) for p in files]
-    else:  # config validation makes this unreachable
-        raise SourceError("bad_kind", source.kind)
-    return found[: source.max_items] if source.max_items else found
+            raise DocumentError(f"{what}_{exc.reason}", exc.detail) from None
+        if response.status == 304:
+            if entry is None:
+                raise DocumentError(f"{what}_http_304", "304 Not Modified to an unconditional request")
+            entry = self.cache.confirmed(url, response)
+            self.result.not_modified += 1
+            return entry.body, entry.content_type, entry.final_url
+        if response.from_network:
+            self.cache.stored(url, response)
+        return response.body, response.content_type or None, response.url
+
+    def feed(self) -> list[Candidate]:
+        body, content_type, final_url = self.document(self.source.url, "feed")
+        return parse_feed(body, self.source.name, final_url if "://" in final_url else self.source.url, content_type)
+
+    def sitemap(self, max_sitemaps: int, max_bytes: int) -> list[Candidate]:
+        remote = not source_is_local(self.source)
+        found: list[Candidate] = []
+        queue = [(self.source.url, 0)]
+        visited = {self.source.url}
+        children_read = 0
+        while queue:
+            url, depth = queue.pop(0)
+            try:
+                body, _, final_url = self.document(url, "sitemap")
+                sitemap = parse_sitemap(body, url, max_bytes)
+            except DocumentError as exc:
+                if depth == 0:
+                    raise
+                self.result.failures.append(Failure(url, self.source.name, "discover", exc.reason, exc.detail))
+                continue
+            base = final_url if "://" in final_url else None
+            for entry in sitemap.entries:
+                loc = urljoin(base, entry.loc) if base else entry.loc
+                if sitemap.is_index:
+                    if remote and urlsplit(loc).scheme not in ("http", "https"):
+                        self.result.failures.append(Failure(loc[:500], self.source.name, "discover", "sitemap_bad_url", "a remote index may only name http(s) sitemaps"))
+                    elif loc in visited:
+                        continue
+                    elif depth + 1 >= MAX_SITEMAP_DEPTH or children_read >= max_sitemaps:
+                        self.result.failures.append(Failure(loc, self.source.name, "discover", "sitemap_skipped", f"over max_sitemaps={max_sitemaps} or nested too deep"))
+                    else:
+                        visited.add(loc)
+                        children_read += 1
+                        queue.append((loc, depth + 1))
+                else:
+                    found.append(Candidate(url=loc, source=self.source.name, found_in=url, title=entry.title, published_at=entry.published_at))
+        return found
+
+
+def discover_source(source: Source, fetcher: Fetcher, config: Config | None = None, cache: HttpCache | None = None) -> _SourceResult:
+    """Everything one source offers tonight, before de-duplication, seen-filtering and ``max_items``."""
+    settings = (config.fetch if config else fetcher.settings)
+    result = _SourceResult()
+    reader = _Reader(source, fetcher, cache or HttpCache(), result)
+    try:
+        if source.kind == "feed":
+            result.found = reader.feed()
+        elif source.kind == "sitemap":
+            result.found = reader.sitemap(settings.max_sitemaps, settings.max_decompressed_bytes or settings.max_bytes)
+        elif source.kind == "urls":
+            lines = Path(source.path).read_text(encoding="utf-8").splitlines()
+            result.found = [
+                Candidate(url=line.strip(), source=source.name, found_in=source.path)
+                for line in lines
+                if line.strip() and not line.strip().startswith("#")
+            ]
+        elif source.kind == "local":
+            root = Path(source.path)
+            files = sorted(p for p in root.rglob("*") if p.is_file() and p.name.lower().endswith(PAGE_SUFFIXES))
+            result.found = [Candidate(url=str(p), source=source.name, found_in=str(root)) for p in files]
+        elif source.kind == "warc":
+            result.found = [Candidate(url=page.url, source=source.name, found_in=page.file) for page in iter_pages(source.path)]
+        else:  # config validation makes this unreachable
+            raise DocumentError("bad_kind", source.kind)
+    except DocumentError as exc:
+        result.failures.insert(0, Failure(source.url or source.path or "", source.name, "discover", exc.reason, exc.detail))
+        result.found = []
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        result.failures.insert(0, Failure(source.url or source.path or "", source.name, "discover", "unreadable", f"{type(exc).__name__}: {exc}"))
+        result.found = []
+    return result
+
+
+def discover_night(
+    config: Config,
+    only_sources: list[str] | None = None,
+    fetcher: Fetcher | None = None,
+    seen: set[str] | frozenset[str] = frozenset(),
+    cache: HttpCache | None = None,
+    published_before: datetime | None = None,
+) -> Discovery:
+    """Tonight's candidates: normalized, de-duplicated, minus ``seen`` network URLs, capped per source.
+
+    ``published_before`` drops network URLs whose feed or sitemap date is older than the seen
+    window: a plain sitemap lists a site's whole archive, and without this cut every story would
+    come back as new once it fell out of the window.
+    """
+    fetcher = fetcher or fetcher_for(config)
+    cache = cache if cache is not None else HttpCache()
+    sources = [s for s in config.sources if not only_sources or s.name in only_sources]
+    with ThreadPoolExecutor(max_workers=max(1, min(SOURCE_THREADS, len(sources))), thread_name_prefix="discover") as pool:
+        results = list(pool.map(lambda s: discover_source(s, fetcher, config, cache), sources))
+    night = Discovery()
+    taken: set[str] = set()
+    for source, result in zip(sources, results):  # config order, whatever finished first
+        night.failures.extend(result.failures)
+        night.not_modified += result.not_modified
+        added = 0
+        for candidate in result.found:
+            try:
+                candidate.url = normalize_url(candidate.url)
+            except ValueError as exc:  # "http://[::1", a port over 65535: no request could be made
+                night.failures.append(Failure(candidate.url[:500], source.name, "discover", "bad_url", str(exc)))
+                continue
+            if candidate.url in taken:
+                continue
+            taken.add(candidate.url)
+            network = source.kind not in ("local", "warc") and fetcher.is_network(candidate.url)
+            if network and candidate.url in seen:
+                night.already_seen += 1
+                continue
+            if network and published_before and candidate.published_at and candidate.published_at < published_before:
+                night.too_old += 1
+                continue
+            if source.max_items and added >= source.max_items:
+                night.over_limit += 1
+                continue
+            added += 1
+            night.candidates.append(candidate)
+    return night
 
 
 def discover(config: Config, only_sources: list[str] | None = None, fetcher: Fetcher | None = None):
     """All candidates of tonight, de-duplicated by normalized URL; returns ``(candidates, failures)``."""
-    fetcher = fetcher or fetcher_for(config)
-    candidates: list[Candidate] = []
-    failures: list[Failure] = []
-    seen: set[str] = set()
-    for source in config.sources:
-        if only_sources and source.name not in only_sources:
-            continue
-        try:
-            found = discover_source(source, fetcher)
-        except SourceError as exc:
-            failures.append(Failure(source.url or source.path or "", source.name, "discover", exc.reason, exc.detail))
-            continue
-        except OSError as exc:
-            failures.append(Failure(source.url or source.path or "", source.name, "discover", "unreadable", str(exc)))
-            continue
-        for candidate in found:
-            candidate.url = normalize_url(candidate.url)
-            if candidate.url in seen:
-                continue
-            seen.add(candidate.url)
-            candidates.append(candidate)
-    return candidates, failures
+    night = discover_night(config, only_sources, fetcher)
+    return night.candidates, night.failures

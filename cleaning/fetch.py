@@ -2,107 +2,73 @@
 
 One :class:`Fetcher` serves a whole task. It reads local files (plain paths, ``file:`` URLs, and
 URLs under a source's ``mirror`` prefix, which is how the bundled sample corpus is served
-offline) and speaks HTTP itself so that every connection goes to an address it has checked:
-the host is resolved once, each address is tested against the allow-list, and the socket is
-opened to that exact address. Anything private, loopback, link-local or reserved is refused
-unless ``[fetch] allow_networks`` lists it.
+offline), pages kept in WARC sources, and everything else over HTTP through one
+:class:`~cleaning.httpclient.HttpClient`, which checks every address, honours robots.txt and
+keeps per-host politeness across all threads (see that module for the rules).
 
-The stage never raises for one bad URL: it returns a :class:`~cleaning.models.Failure` instead.
+:func:`fetch_shard` fetches one shard with threads: the candidates are grouped into one queue
+per host (``per_host_concurrency`` queues for hosts that allow more), and up to ``max_workers``
+queues are drained side by side, so one host's politeness delay overlaps the others' work.
+Results come back in candidate order whatever the timing.
+
+The stage never raises for one bad URL: every candidate ends either as a capture or as a
+:class:`~cleaning.models.Failure` with the stage, reason and HTTP status.
 """
 
 from __future__ import annotations
 
-import gzip
-import http.client
-import ipaddress
 import socket
-import ssl
-import time
-import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit, unquote
+from urllib.parse import unquote, urlsplit
 
+from cleaning.charset import effective_charset, with_charset
 from cleaning.config import Config, FetchConfig, Source
+from cleaning.httpclient import FetchError, HttpClient, Response, check_address, decompress
 from cleaning.models import Capture, Failure
+from cleaning.urls import normalize_url
+from cleaning.warc import WarcShelf
+
+__all__ = ["FetchError", "Fetcher", "Response", "check_address", "fetch_one", "fetch_all", "fetch_shard", "fetcher_for"]
+
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
+LOCAL_KINDS = ("local", "urls", "warc")
 
 
-class FetchError(Exception):
-    """A URL that could not be fetched; ``reason`` is short and machine-readable."""
-
-    def __init__(self, reason: str, detail: str = "", status: int | None = None):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason, self.detail, self.status = reason, detail, status
-
-
-@dataclass
-class Response:
-    url: str
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-def check_address(ip: str, allow: tuple[str, ...]) -> None:
-    """Refuse non-public addresses unless an allowed network contains them."""
-    address = ipaddress.ip_address(ip)
-    if any(address in ipaddress.ip_network(net) for net in allow):
-        return
-    if not address.is_global or address.is_multicast:
-        raise FetchError("blocked_address", f"{ip} is not a public address")
-
-
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, host, port, ip, timeout):
-        super().__init__(host, port, timeout=timeout)
-        self._ip = ip
-
-    def connect(self):
-        self.sock = socket.create_connection((self._ip, self.port), self.timeout)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host, port, ip, timeout):
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._ip = ip
-
-    def connect(self):
-        sock = socket.create_connection((self._ip, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
-
-
-def _decompress(body: bytes, encoding: str, cap: int) -> bytes:
-    encoding = encoding.lower().strip()
-    if encoding in ("", "identity"):
-        return body
-    if encoding not in ("gzip", "x-gzip", "deflate"):
-        raise FetchError("bad_encoding", f"unsupported Content-Encoding {encoding!r}")
-    wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
-    inflater = zlib.decompressobj(wbits)
-    try:
-        out = inflater.decompress(body, cap + 1)
-    except zlib.error as exc:
-        raise FetchError("bad_encoding", str(exc)) from None
-    if len(out) > cap or inflater.unconsumed_tail:
-        raise FetchError("too_large", f"decompressed body exceeds {cap} bytes")
-    return out
+def accepts_html(media_type: str) -> bool:
+    return media_type in HTML_TYPES
 
 
 @dataclass
 class Fetcher:
     settings: FetchConfig
     mirrors: dict[str, str] = field(default_factory=dict)
-    resolve: callable = socket.getaddrinfo  # replaceable in tests
-    _last_request: dict[str, float] = field(default_factory=dict)
+    resolve: callable = socket.getaddrinfo  # replaceable in tests and benchmarks
 
-    def get(self, url: str, delay: float | None = None) -> Response:
-        local = self._local_path(url)
+    def __post_init__(self):
+        self.http = HttpClient(self.settings, resolve=self.resolve)
+        self.warcs = WarcShelf()
+
+    def get(self, url: str, delay: float | None = None, *, accept=None, headers: dict[str, str] | None = None) -> Response:
+        local = self.local_path(url)
         if local is not None:
             return self._read_local(url, local)
-        return self._get_http(url, self.settings.delay_seconds if delay is None else delay)
+        return self.http.get(url, delay, accept=accept, headers=headers)
 
-    def _local_path(self, url: str) -> Path | None:
+    def is_network(self, url: str) -> bool:
+        """Would fetching ``url`` go over the network (not to a file or a mirror)?"""
+        try:
+            return self.local_path(url) is None and urlsplit(url).scheme in ("http", "https")
+        except (FetchError, ValueError):
+            return False
+
+    def local_path(self, url: str) -> Path | None:
+        try:
+            urlsplit(url)
+        except ValueError as exc:
+            raise FetchError("bad_url", f"{exc}: {url[:200]!r}") from None
         for prefix, folder in self.mirrors.items():
             if url.startswith(prefix):
                 relative = unquote(urlsplit(url).path[len(urlsplit(prefix).path):].lstrip("/"))
@@ -124,118 +90,152 @@ class Fetcher:
             body = path.read_bytes()
         except FileNotFoundError:
             raise FetchError("not_found", str(path), 404) from None
-        except (IsADirectoryError, PermissionError) as exc:
+        except (IsADirectoryError, NotADirectoryError, PermissionError) as exc:
             raise FetchError("unreadable", str(exc)) from None
         if path.suffix == ".gz":
-            body = _decompress(body, "gzip", self.settings.max_bytes)
+            body = decompress(body, "gzip", self.settings.max_decompressed_bytes or self.settings.max_bytes)
         return Response(url, 200, {"content-type": "text/html"}, body)
 
-    def _wait_politely(self, host: str, delay: float) -> None:
-        last = self._last_request.get(host)
-        if last is not None:
-            remaining = last + delay - time.monotonic()
-            if remaining > 0:
-                time.sleep(remaining)
-        self._last_request[host] = time.monotonic()
-
-    def _connect(self, url: str):
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise FetchError("bad_url", f"unsupported URL {url!r}")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        try:
-            infos = self.resolve(parts.hostname, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise FetchError("dns_error", str(exc)) from None
-        addresses = [info[4][0] for info in infos]
-        if not addresses:
-            raise FetchError("dns_error", f"no address for {parts.hostname}")
-        for ip in addresses:  # every address must pass, or a retry could land on a bad one
-            check_address(ip, self.settings.allow_networks)
-        cls = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
-        return cls(parts.hostname, port, addresses[0], self.settings.timeout_seconds)
-
-    def _get_http(self, url: str, delay: float) -> Response:
-        settings = self.settings
-        for _hop in range(settings.max_redirects + 1):
-            parts = urlsplit(url)
-            conn = self._connect(url)
-            self._wait_politely(parts.hostname or "", delay)
-            path = parts.path or "/"
-            if parts.query:
-                path += "?" + parts.query
-            try:
-                conn.request(
-                    "GET",
-                    path,
-                    headers={
-                        "User-Agent": settings.user_agent,
-                        "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.5",
-                        "Accept-Encoding": "gzip",
-                    },
-                )
-                response = conn.getresponse()
-                headers = {k.lower(): v for k, v in response.getheaders()}
-                if response.status in (301, 302, 303, 307, 308) and "location" in headers:
-                    url = urljoin(url, headers["location"])
-                    continue
-                raw = response.read(settings.max_bytes + 1)
-            except (OSError, http.client.HTTPException) as exc:
-                reason = "timeout" if isinstance(exc, TimeoutError | socket.timeout) else "connection_error"
-                raise FetchError(reason, str(exc) or type(exc).__name__) from None
-            finally:
-                conn.close()
-            if len(raw) > settings.max_bytes:
-                raise FetchError("too_large", f"body over {settings.max_bytes} bytes")
-            body = _decompress(raw, headers.get("content-encoding", ""), settings.max_bytes)
-            if response.status >= 400:
-                raise FetchError(f"http_{response.status}", response.reason, response.status)
-            return Response(url, response.status, headers, body)
-        raise FetchError("too_many_redirects", f"more than {settings.max_redirects} redirects")
+    def read_warc(self, source: Source, url: str) -> Response:
+        page = self.warcs.find(source.path, url)
+        if page is None:
+            raise FetchError("not_found", f"{url[:200]} is not in {source.path}", 404)
+        headers = {k.lower(): v for k, v in page.headers}
+        when = page.fetched_at or datetime.now(timezone.utc)
+        return Response(page.url, page.status, headers, page.body, raw_headers=page.headers, fetched_at=when)
 
 
-def fetcher_for(config: Config) -> Fetcher:
+def fetcher_for(config: Config, resolve=None) -> Fetcher:
     mirrors = {}
     for source in config.sources:
         mirrors.update(source.mirror)
-    return Fetcher(config.fetch, mirrors)
+    return Fetcher(config.fetch, mirrors, resolve or socket.getaddrinfo)
 
 
 def source_is_local(source: Source) -> bool:
-    """Sources the operator pointed at this machine's disk (a folder, a list, a feed file)."""
-    return source.kind in ("local", "urls") or not (source.url or "").startswith(("http://", "https://"))
+    """Sources the operator pointed at this machine's disk (a folder, a list, a WARC, a feed file)."""
+    return source.kind in LOCAL_KINDS or not (source.url or "").startswith(("http://", "https://"))
 
 
-HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
-
-
-def fetch_one(fetcher: Fetcher, url: str, source: Source) -> Capture:
+def fetch_page(fetcher: Fetcher, url: str, source: Source) -> Response:
     """Fetch one article page; raises :class:`FetchError`."""
-    if not url.startswith(("http://", "https://")) and not source_is_local(source):
-        # A remote feed must never make us read a file on this machine.
-        raise FetchError("bad_url", f"non-HTTP link from a remote source: {url[:200]}")
-    response = fetcher.get(url, source.delay_seconds)
-    content_type = response.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() not in HTML_TYPES:
-        raise FetchError("bad_content_type", content_type, response.status)
+    if source.kind == "warc":
+        response = fetcher.read_warc(source, url)
+    else:
+        if not url.startswith(("http://", "https://")) and not source_is_local(source):
+            # A remote feed must never make us read a file on this machine.
+            raise FetchError("bad_url", f"non-HTTP link from a remote source: {url[:200]}")
+        response = fetcher.get(url, source.delay_seconds, accept=accepts_html)
+    if not 200 <= response.status < 300:
+        raise FetchError(f"http_{response.status}", response.reason, response.status)
+    if not accepts_html(response.media_type):
+        raise FetchError("bad_content_type", response.content_type, response.status)
+    return response
+
+
+def capture_of(response: Response, url: str, source: Source) -> Capture:
+    """The capture kept in the lake; its content type names the charset the fetcher settled on."""
+    charset = effective_charset(response.body, response.content_type)
     return Capture(
         url=url,
         source=source.name,
         final_url=response.url,
         status=response.status,
-        content_type=content_type or None,
-        fetched_at=datetime.now(timezone.utc),
+        content_type=with_charset(response.content_type, charset),
+        fetched_at=response.fetched_at,
         body=response.body,
     )
 
 
+def fetch_one(fetcher: Fetcher, url: str, source: Source) -> Capture:
+    """Fetch one article page into a capture; raises :class:`FetchError`."""
+    return capture_of(fetch_page(fetcher, url, source), url, source)
+
+
+@dataclass
+class Fetched:
+    """One shard's outcome. ``exchanges`` pairs each capture with its response, for the WARC."""
+
+    captures: list[Capture] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    exchanges: list[tuple[Capture, Response]] = field(default_factory=list)
+
+    def fetched_rows(self) -> list[dict]:
+        """Rows for :mod:`cleaning.state`: the pages that came over the network."""
+        return [
+            {
+                "url": capture.url,
+                "final_url": normalize_url(capture.final_url),
+                "source": capture.source,
+                "status": capture.status,
+                "fetched_at": capture.fetched_at,
+            }
+            for capture, response in self.exchanges
+            if response.from_network
+        ]
+
+
+def _lane_key(fetcher: Fetcher, url: str, source: Source) -> str:
+    """Which queue a URL waits in: its host, or one shared queue for everything read locally."""
+    try:
+        if source.kind == "warc" or not fetcher.is_network(url):
+            return ""
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # unparseable: it fails in the shared queue with its reason
+        return ""
+
+
+def _lanes(fetcher: Fetcher, jobs: list[tuple[int, str, Source]], per_host: int) -> list[list[tuple[int, str, Source]]]:
+    by_host: dict[str, list] = {}
+    for job in jobs:
+        by_host.setdefault(_lane_key(fetcher, job[1], job[2]), []).append(job)
+    lanes = []
+    for host in sorted(by_host, key=lambda h: (h != "", h)):
+        queue = by_host[host]
+        split = 1 if host == "" else min(per_host, len(queue))
+        lanes.extend(queue[i::split] for i in range(split))
+    return lanes
+
+
+def fetch_shard(candidates, config: Config, fetcher: Fetcher | None = None) -> Fetched:
+    """Fetch every candidate of a shard; each ends as a capture or a failure, in candidate order."""
+    fetcher = fetcher or fetcher_for(config)
+    sources = {s.name: s for s in config.sources}
+    outcomes: list = [None] * len(candidates)
+    jobs = []
+    for index, candidate in enumerate(candidates):
+        source = sources.get(candidate.source)
+        if source is None:
+            outcomes[index] = Failure(candidate.url, candidate.source, "fetch", "unknown_source", "source is no longer configured")
+        else:
+            jobs.append((index, candidate.url, source))
+
+    def drain(lane):
+        for index, url, source in lane:
+            try:
+                response = fetch_page(fetcher, url, source)
+                outcomes[index] = (capture_of(response, url, source), response)
+            except FetchError as exc:
+                outcomes[index] = Failure(url, source.name, "fetch", exc.reason, exc.detail, exc.status)
+            except Exception as exc:  # a bug or a URL nothing expected must not lose the candidate
+                outcomes[index] = Failure(url, source.name, "fetch", "internal_error", f"{type(exc).__name__}: {exc}"[:500])
+
+    lanes = _lanes(fetcher, jobs, config.fetch.per_host_concurrency)
+    if lanes:
+        with ThreadPoolExecutor(max_workers=min(config.fetch.max_workers, len(lanes)), thread_name_prefix="fetch") as pool:
+            for future in [pool.submit(drain, lane) for lane in lanes]:
+                future.result()
+    result = Fetched()
+    for outcome in outcomes:
+        if isinstance(outcome, Failure):
+            result.failures.append(outcome)
+        else:
+            result.captures.append(outcome[0])
+            result.exchanges.append(outcome)
+    return result
+
+
 def fetch_all(candidates, config: Config, fetcher: Fetcher | None = None):
     """Fetch each candidate; returns ``(captures, failures)``, in candidate order."""
-    fetcher = fetcher or fetcher_for(config)
-    captures, failures = [], []
-    for candidate in candidates:
-        try:
-            captures.append(fetch_one(fetcher, candidate.url, config.source(candidate.source)))
-        except FetchError as exc:
-            failures.append(Failure(candidate.url, candidate.source, "fetch", exc.reason, exc.detail, exc.status))
-    return captures, failures
+    result = fetch_shard(candidates, config, fetcher)
+    return result.captures, result.failures

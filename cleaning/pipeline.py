@@ -86,15 +86,18 @@ def discover(config: Config, run_date: date, only_sources: list[str] | None = No
     settings = config.fetch
     seen = state.load_seen(lake, run_date, settings.seen_days) if settings.skip_seen else set()
     cache = state.load_http_cache(lake, run_date)
-    night = discover_night(config, only_sources, fetching.fetcher_for(config), seen=seen, cache=cache)
+    oldest = state.window_start(run_date, settings.seen_days) if settings.skip_seen else None
+    fetcher = fetching.fetcher_for(config)
+    night = discover_night(config, only_sources, fetcher, seen=seen, cache=cache, published_before=oldest)
     candidates, failures = night.candidates, night.failures
     wd = work_dir(run_date)
     lake.delete_dir(wd)  # a new night (or a re-run) starts from nothing
     state.forget_fetched(lake, run_date)  # tonight's fetch shards write it again
     state.save_http_cache(lake, run_date, cache, settings.seen_days)
+    state.prune(lake, run_date, settings.seen_days)
     by_shard: dict[int, list[dict]] = {i: [] for i in range(config.shards)}
     for candidate in candidates:
-        by_shard[shard_of(candidate.url, config.shards)].append(asdict(candidate))
+        by_shard[shard_of(_shard_key(candidate.url, fetcher), config.shards)].append(asdict(candidate))
     for shard, rows in by_shard.items():
         lake.write_table(f"{wd}/candidates/{_shard_name(shard)}", pa.Table.from_pylist(rows, schema=schema.CANDIDATES))
     lake.write_table(f"{wd}/failures/discover.parquet", _failures_table(failures))
@@ -103,10 +106,23 @@ def discover(config: Config, run_date: date, only_sources: list[str] | None = No
         "candidates": len(candidates),
         "failed": len(failures),
         "already_seen": night.already_seen,
+        "too_old": night.too_old,
+        "over_limit": night.over_limit,
         "not_modified": night.not_modified,
         "shards": list(range(config.shards)),
         "seconds": round(time.monotonic() - started, 3),
     }
+
+
+def _shard_key(url: str, fetcher) -> str:
+    """Network URLs shard by host, so one host's pages share one fetch task and its politeness
+    delay holds even when the mapped fetch tasks run side by side; local reads shard by URL."""
+    from urllib.parse import urlsplit
+
+    try:
+        return (urlsplit(url).hostname or url) if fetcher.is_network(url) else url
+    except ValueError:
+        return url
 
 
 # ---------------------------------------------------------------- fetch
