@@ -19,7 +19,14 @@ SOURCE_KINDS = ("feed", "sitemap", "urls", "local", "warc")
 
 
 class ConfigError(ValueError):
-    """A configuration problem, worded for the person who edits the file."""
+    """A configuration problem, worded for the person who edits the file.
+
+    ``key`` names the offending key when the check ran without the file at hand, so the loader
+    can add the line it was written on."""
+
+    def __init__(self, message: str, key: str | None = None):
+        super().__init__(message)
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ class FetchConfig:
         }
         for name, low in at_least.items():
             if getattr(self, name) < low:
-                raise ConfigError(f"[fetch] {name!r} must be at least {low}, got {getattr(self, name)!r}")
+                raise ConfigError(f"[fetch] {name!r} must be at least {low}, got {getattr(self, name)!r}", name)
 
 
 @dataclass(frozen=True)
@@ -249,6 +256,16 @@ def _local_path_of(url: str, base: Path) -> str | None:
     return None
 
 
+def _build(cls, values: dict, loc: "_Locator", section: str):
+    """Construct a settings dataclass; its own checks' errors get the file and line."""
+    try:
+        return cls(**values)
+    except ConfigError as exc:
+        if exc.key is None:
+            raise
+        raise loc.error(str(exc).removeprefix(f"[{section}] "), exc.key, section) from None
+
+
 def load_config(path: str | Path, lake: str | None = None) -> Config:
     """Read and validate a config file. ``lake`` overrides ``[pipeline] lake``."""
     path = Path(path)
@@ -377,7 +394,7 @@ def load_config(path: str | Path, lake: str | None = None) -> Config:
         path=path.resolve(),
         lake=lake_root,
         sources=tuple(sources),
-        fetch=FetchConfig(**fetch),
+        fetch=_build(FetchConfig, fetch, loc, "fetch"),
         clean=CleanConfig(**sections["clean"]),
         dedup=DedupConfig(**sections["dedup"]),
         **pipeline,

@@ -1,16 +1,31 @@
 """Publish stage: tonight's work files become the night's partitions of the lake tables.
 
-Each table gets exactly one file per run date, ``<table>/run_date=D/part-0.parquet``, written
-whole and moved into place, so a reader sees the old partition or the new one and a re-run
-replaces the date's rows instead of adding to them. The history index and then the manifest
-(``manifests/run_date=D/manifest.json``) are written last: a manifest present means the night
-completed. Rows are sorted by id, so the same inputs give byte-for-byte the same rows.
+Each table gets exactly one file per run date, ``<table>/run_date=D/part-0.parquet``, so a re-run
+replaces the date's rows instead of adding to them and a retried publish never duplicates rows.
+Publishing one night (an *attempt*, with its own id) goes in four steps, the same on a local disk
+and on object storage, which has no atomic rename (``docs/lake.md``):
+
+1. stage: each table is encoded once and written under ``_staging/run_date=D/<attempt>/``, and
+   the staged sizes are checked; a crash here leaves the published tables untouched;
+2. commit, table by table: each staged file becomes ``<table>/run_date=D/part-0.parquet`` in
+   one step (a rename, or one server-side copy), so a reader of a table sees the whole old file
+   or the whole new one;
+3. the history index of the night;
+4. the manifest ``manifests/run_date=D/manifest.json``, last: it names the attempt and each
+   file's rows, size and SHA-256. Each file also carries its attempt id in its Parquet footer
+   (``publish_attempt``), so a reader checks that the files it read are the ones the manifest
+   names (:func:`check_night`, :func:`read_night`). Then the staging folder is deleted.
+
+Rows are sorted by id, so the same inputs give the same rows.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import time
+import uuid
 from collections import Counter, defaultdict
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -19,9 +34,13 @@ import pyarrow as pa
 
 from cleaning import schema
 from cleaning.config import Config
-from cleaning.store import Lake
+from cleaning.store import Lake, parquet_bytes, sha256
 
 TABLES = ("articles", "duplicates", "failures")
+# Test hook: the publishing process SIGKILLs itself right after this step ("staged", a table
+# name, "history" or "manifest"), so tests can show what a crash leaves behind.
+CRASH_ENV = "NEWSCLEAN_TEST_CRASH_AFTER"
+ATTEMPT_KEY = b"publish_attempt"
 
 
 def partition_file(table: str, run_date: date) -> str:
@@ -30,6 +49,74 @@ def partition_file(table: str, run_date: date) -> str:
 
 def manifest_file(run_date: date) -> str:
     return f"manifests/run_date={run_date.isoformat()}/manifest.json"
+
+
+def staging_dir(run_date: date, attempt: str | None = None) -> str:
+    """Where an attempt stages its files: outside every table folder, and ``_``-prefixed."""
+    base = f"_staging/run_date={run_date.isoformat()}"
+    return f"{base}/{attempt}" if attempt else base
+
+
+def new_attempt_id() -> str:
+    """Sortable by start time, unique across processes: ``20250829T031500Z-1f2e3d4c5b6a``."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:12]
+
+
+def _crash_point(step: str) -> None:
+    if os.environ.get(CRASH_ENV) == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class NightNotConsistent(RuntimeError):
+    """The files of a night are not (yet) the ones its manifest names: publishing is in progress,
+    or an attempt died between its commits and the night has not been published again since."""
+
+
+def check_night(lake: Lake, run_date: date) -> list[str]:
+    """What keeps ``run_date``'s tables from being the complete, consistent publication its
+    manifest describes; an empty list when they are. Reads the manifest and the Parquet footers."""
+    rel = manifest_file(run_date)
+    if not lake.exists(rel):
+        return [f"no manifest for {run_date}: the night was never completely published"]
+    manifest = lake.read_json(rel)
+    attempt, files = manifest.get("attempt"), manifest.get("files") or {}
+    if not attempt:
+        return [f"the manifest for {run_date} names no publish attempt (written before the lake had attempts)"]
+    problems = []
+    for table in TABLES:
+        path = partition_file(table, run_date)
+        expected = files.get(table, {})
+        if lake.size(path) is None:
+            problems.append(f"{path}: missing")
+            continue
+        found = (lake.read_metadata(path).metadata or {}).get(ATTEMPT_KEY, b"").decode()
+        if found != attempt:
+            problems.append(f"{path}: from attempt {found or '?'}, the manifest names {attempt}")
+        elif expected.get("bytes") is not None and lake.size(path) != expected["bytes"]:
+            problems.append(f"{path}: {lake.size(path)} bytes, the manifest says {expected['bytes']}")
+    return problems
+
+
+def read_night(lake: Lake, run_date: date, tables: tuple[str, ...] = TABLES) -> tuple[dict, dict[str, pa.Table]]:
+    """The manifest and the tables of one published night, checked to belong together.
+
+    Reads the manifest first, then each table, and raises :class:`NightNotConsistent` when a
+    table read is not from the attempt the manifest names (retry later: a publish is running, or
+    re-publish the night). The attempt id is inside each file, so the check holds for the bytes
+    actually read, even if a publish commits in between.
+    """
+    rel = manifest_file(run_date)
+    if not lake.exists(rel):
+        raise NightNotConsistent(f"no manifest for {run_date}: the night was never completely published")
+    manifest = lake.read_json(rel)
+    out = {}
+    for table in tables:
+        data = lake.read_table(partition_file(table, run_date))
+        found = (data.schema.metadata or {}).get(ATTEMPT_KEY, b"").decode()
+        if not manifest.get("attempt") or found != manifest["attempt"]:
+            raise NightNotConsistent(f"{table} for {run_date} is from attempt {found or '?'}, the manifest names {manifest.get('attempt')}")
+        out[table] = data
+    return manifest, out
 
 
 def code_version() -> str:
@@ -147,7 +234,6 @@ def _summary(candidates: pa.Table, tables: dict[str, pa.Table], decided: dict) -
 
 
 def publish_night(config: Config, run_date: date, dry_run: bool = False, stage_stats: list[dict] | None = None) -> dict:
-    from cleaning.dedup import history as hist
     from cleaning.pipeline import RunFailed
 
     started = time.monotonic()
@@ -160,25 +246,59 @@ def publish_night(config: Config, run_date: date, dry_run: bool = False, stage_s
         "code_version": code_version(),
         "published_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "dry_run": dry_run,
+        "attempt": None if dry_run else new_attempt_id(),
         "rows": {name: table.num_rows for name, table in tables.items()},
         "summary": summary,
         "stages": stage_stats or [],
     }
     if not dry_run:
-        for name in TABLES:
-            lake.write_table(partition_file(name, run_date), tables[name])
-        sigs = _published_signatures(lake, run_date, tables["articles"])
-        hist.save(lake, run_date, sigs)
-        hist.prune(lake, run_date, config.dedup.history_days)
-        manifest["publish_seconds"] = round(time.monotonic() - started, 3)
-        lake.write_json(manifest_file(run_date), manifest)
+        _commit_night(lake, config, run_date, tables, manifest, started)
     share = summary["totals"]["failure_share"]
     if share > config.max_failure_share:
-        raise RunFailed(
-            f"failure share {share:.1%} is above the bound {config.max_failure_share:.0%} for {run_date}:\n"
-            + format_summary(summary)
-        )
+        reason = f"failure share {share:.1%} is above the bound {config.max_failure_share:.0%} for {run_date}"
+        if not dry_run:  # the night's files stay for inspection; the manifest says the night failed
+            manifest.update(status="failed", failure_bound=config.max_failure_share, error=reason)
+            lake.write_json(manifest_file(run_date), manifest)
+        raise RunFailed(reason + ":\n" + format_summary(summary))
     return manifest
+
+
+def _commit_night(lake: Lake, config: Config, run_date: date, tables: dict[str, pa.Table], manifest: dict, started: float) -> None:
+    """Stage, commit table by table, history, manifest last, then drop the staging folder."""
+    from cleaning.dedup import history as hist
+
+    attempt = manifest["attempt"]
+    timings = {"build": round(time.monotonic() - started, 3)}
+    mark = time.monotonic()
+    staged, files = {}, {}
+    for name in TABLES:
+        metadata = {**schema.PUBLISHED[name].metadata, ATTEMPT_KEY: attempt.encode(), b"run_date": run_date.isoformat().encode()}
+        data = parquet_bytes(tables[name].replace_schema_metadata(metadata))
+        staged[name] = f"{staging_dir(run_date, attempt)}/{name}.parquet.staged"
+        lake.write_bytes(staged[name], data)
+        files[name] = {"path": partition_file(name, run_date), "rows": tables[name].num_rows, "bytes": len(data), "sha256": sha256(data)}
+    for name in TABLES:  # an upload that went wrong must not reach a table
+        if lake.size(staged[name]) != files[name]["bytes"]:
+            raise OSError(f"staged {staged[name]} is {lake.size(staged[name])} bytes, expected {files[name]['bytes']}: nothing published")
+    timings["stage"] = round(time.monotonic() - mark, 3)
+    _crash_point("staged")
+    mark = time.monotonic()
+    for name in TABLES:
+        lake.commit(staged[name], files[name]["path"])
+        _crash_point(name)
+    timings["commit"] = round(time.monotonic() - mark, 3)
+    mark = time.monotonic()
+    hist.save(lake, run_date, _published_signatures(lake, run_date, tables["articles"]))
+    hist.prune(lake, run_date, config.dedup.history_days)
+    timings["history"] = round(time.monotonic() - mark, 3)
+    _crash_point("history")
+    manifest["files"] = files
+    manifest["publish_timings"] = timings
+    manifest["publish_seconds"] = round(time.monotonic() - started, 3)
+    lake.write_json(manifest_file(run_date), manifest)
+    _crash_point("manifest")
+    # This attempt's staging, and any left by attempts that died before committing this date.
+    lake.delete_dir(staging_dir(run_date))
 
 
 def _published_signatures(lake: Lake, run_date: date, articles: pa.Table) -> pa.Table:
@@ -203,14 +323,29 @@ def _published_signatures(lake: Lake, run_date: date, articles: pa.Table) -> pa.
 
 
 def format_summary(summary: dict) -> str:
-    """The per-source summary as a fixed-width text table."""
-    columns = ("discovered", "failed_discover", "failed_fetch", "failed_clean", "exact_duplicates", "near_duplicates", "published")
-    headers = ("source", "discovered", "fail:disc", "fail:fetch", "fail:clean", "exact dup", "near dup", "published")
-    rows = [[name] + [str(counts[c]) for c in columns] for name, counts in summary["sources"].items()]
-    rows.append(["TOTAL"] + [str(summary["totals"][c]) for c in columns])
+    """The per-source summary as a fixed-width text table, in pipeline order.
+
+    ``fetched`` and ``cleaned`` are derived from the manifest's counts: cleaned = articles that
+    reached dedup (exact + near duplicates + published); fetched = discovered - fetch failures,
+    at least cleaned + clean failures (a reprocess run whose candidates were removed).
+    """
+    headers = ("source", "fail:disc", "discovered", "fetched", "fail:fetch", "cleaned", "fail:clean", "exact dup", "near dup", "published")
+
+    def cells(counts: dict) -> list[int]:
+        get = lambda c: int(counts.get(c, 0))  # noqa: E731
+        cleaned = get("exact_duplicates") + get("near_duplicates") + get("published")
+        fetched = max(get("discovered") - get("failed_fetch"), cleaned + get("failed_clean"))
+        return [get("failed_discover"), get("discovered"), fetched, get("failed_fetch"), cleaned, get("failed_clean"),
+                get("exact_duplicates"), get("near_duplicates"), get("published")]
+
+    body = [[name] + cells(counts) for name, counts in summary["sources"].items()]
+    total = ["TOTAL"] + [sum(r[i] for r in body) for i in range(1, len(headers))]
+    rows = [[str(v) for v in r] for r in body + [total]]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths)))]
-    for r in rows:
-        lines.append("  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths))))
+
+    def line(values) -> str:
+        return "  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths))).rstrip()
+
+    lines = [line(headers)] + [line(r) for r in rows]
     lines.append(f"failure share: {summary['totals']['failure_share']:.1%}")
     return "\n".join(lines)

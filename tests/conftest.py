@@ -51,5 +51,155 @@ def sample_config(lake):
     return load_config(ROOT / "data" / "sources.toml", lake=str(lake))
 
 
+def _toml_value(value) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def write_config(path: Path, pipeline=None, fetch=None, clean=None, dedup=None, sources=None) -> Path:
+    """Write a copy of data/sources.toml to ``path`` with every sample path made absolute, so it
+    works from anywhere. Each section argument is a dict of keys to change; ``sources`` maps a
+    source name to the keys to change in it (``None``: drop the source)."""
+    import tomllib
+
+    base = ROOT / "data"
+    data = tomllib.loads((base / "sources.toml").read_text(encoding="utf-8"))
+    for name, changes in (("pipeline", pipeline), ("fetch", fetch), ("clean", clean), ("dedup", dedup)):
+        data.setdefault(name, {}).update(changes or {})
+    data["pipeline"].pop("lake", None)  # tests give the lake with NEWSCLEAN_LAKE or lake=
+    out_sources = []
+    for source in data.get("sources", []):
+        if "://" not in source.get("url", "://"):
+            source["url"] = str((base / source["url"]).resolve())
+        if "path" in source:
+            source["path"] = str((base / source["path"]).resolve())
+        source["mirror"] = {prefix: str((base / folder).resolve()) for prefix, folder in source.get("mirror", {}).items()}
+        if sources and source["name"] in sources:
+            if sources[source["name"]] is None:
+                continue
+            source.update(sources[source["name"]])
+        out_sources.append(source)
+    lines = []
+    for name in ("pipeline", "fetch", "clean", "dedup"):
+        lines.append(f"[{name}]")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in data[name].items()]
+        lines.append("")
+    for source in out_sources:
+        lines.append("[[sources]]")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in source.items()]
+        lines.append("")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def config_file(tmp_path):
+    """``config_file(**changes)``: a temporary copy of the sample config (see ``write_config``)."""
+    counter = iter(range(1000))
+
+    def make(**changes) -> Path:
+        return write_config(tmp_path / f"sources-{next(counter)}.toml", **changes)
+
+    return make
+
+
+# ---------------------------------------------------------------- the lake: samples, and S3 on loopback
+SAMPLE_NIGHT = "2025-08-28"
+
+
+@pytest.fixture(scope="session")
+def sample_lake(tmp_path_factory):
+    """A local lake with the sample corpus published for 2025-08-28 (the whole night, in-process,
+    about 2 s), shared by the session: read it, never write to it (copy it first with
+    ``shutil.copytree``). Returns ``(config, lake_path, manifest)``."""
+    from datetime import date
+
+    from cleaning.config import load_config
+    from cleaning.pipeline import run_night
+
+    lake = tmp_path_factory.mktemp("sample-lake") / "lake"
+    config = load_config(ROOT / "data" / "sources.toml", lake=str(lake))
+    manifest = run_night(config, date.fromisoformat(SAMPLE_NIGHT))
+    return config, lake, manifest
+
+
+class S3Endpoint:
+    """moto's S3 server on 127.0.0.1. ``lake(name)`` makes a fresh bucket and returns a lake URI
+    that names the endpoint explicitly, so nothing can fall through to AWS."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._buckets = iter(range(10_000))
+
+    def filesystem(self):
+        import pyarrow.fs as pafs
+
+        return pafs.S3FileSystem(
+            endpoint_override=self.url, scheme="http", region="us-east-1",
+            access_key="testing", secret_key="testing", allow_bucket_creation=True,
+        )
+
+    def bucket(self) -> str:
+        name = f"lake-{next(self._buckets):04d}"
+        self.filesystem().create_dir(name)
+        return name
+
+    def lake(self, prefix: str = "lake") -> str:
+        return f"s3://{self.bucket()}/{prefix}?endpoint_override={self.url}&scheme=http&region=us-east-1"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A real S3 API on loopback for the session (moto's server mode, under a second to start).
+
+    Dummy credentials, no shared AWS config files and no EC2 instance-metadata lookups are set
+    for the session (subprocesses inherit them), so no request can reach real AWS."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+    cleared = ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3")
+    saved = {key: os.environ.get(key) for key in (*env, *cleared)}
+    os.environ.update(env)
+    for key in cleared:
+        os.environ.pop(key, None)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        assert host == "127.0.0.1", host
+        yield S3Endpoint(f"http://127.0.0.1:{port}")
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_HOME, ignore_errors=True)

@@ -77,3 +77,9 @@ def test_cli_reports_config_error_without_traceback(tmp_path, capsys):
     assert main(["run", "--config", str(path)]) == 2
     err = capsys.readouterr().err
     assert "unknown kind 'ftp'" in err and "Traceback" not in err
+
+
+def test_fetch_limits_name_the_line(tmp_path):
+    text = GOOD.replace("shards = 2", "shards = 2\n\n[fetch]\nmax_workers = 0")
+    with pytest.raises(ConfigError, match=r"sources.toml:6: 'max_workers' must be at least 1"):
+        load_config(write(tmp_path, text))
