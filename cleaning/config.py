@@ -126,6 +126,7 @@ class Config:
         """A short hash of the effective settings, recorded in each run's manifest."""
         data = asdict(self)
         data.pop("path")
+        data.pop("lake")  # where results go is not how they are made: same hash on S3 and disk
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

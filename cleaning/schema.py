@@ -31,7 +31,7 @@ ARTICLES = _schema(
     _field("url", pa.string(), False, "Normalized URL the article was fetched from."),
     _field("source", pa.string(), False, "Name of the configured source that found the URL."),
     _field("title", pa.string(), True, "Headline as published on the page."),
-    _field("authors", pa.list_(pa.string()), False, "Author names from the page metadata or byline; may be empty."),
+    _field("authors", pa.list_(pa.field("element", pa.string())), False, "Author names from the page metadata or byline; may be empty."),
     _field("published_at", TS, True, "First publication time, UTC; null when the page gives none."),
     _field("updated_at", TS, True, "Last update time stated by the page, UTC; null when absent."),
     _field("site_name", pa.string(), True, "Site name from the page metadata."),
