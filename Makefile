@@ -9,8 +9,10 @@ export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN := sqlite:///$(CURDIR)/.airflow/airfl
 export AIRFLOW__CORE__PARALLELISM := 4
 export NEWSCLEAN_CONFIG := $(CURDIR)/data/sources.toml
 RUN_DATE ?= 2025-08-28
+AIRFLOW_PORT ?= 8080
+HTTP_POOL_SLOTS ?= 4
 
-.PHONY: setup run test clean-lake
+.PHONY: setup run test airflow clean-lake
 
 .venv/.synced: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -21,7 +23,14 @@ RUN_DATE ?= 2025-08-28
 	@mkdir -p .airflow
 	@.venv/bin/airflow db migrate > .airflow/migrate.log 2>&1 || (cat .airflow/migrate.log; exit 1)
 
-setup: .venv/.synced .airflow/airflow.db
+# The pool that bounds outbound HTTP (discover and fetch tasks). Without it, those tasks wait
+# forever under a scheduler; `airflow dags test` ignores pools. Pools live in the database, so
+# this runs once (remove .airflow/ as a whole to start afresh).
+.airflow/pools.done: | .airflow/airflow.db
+	@.venv/bin/airflow pools set newsclean_http $(HTTP_POOL_SLOTS) "newsclean: outbound HTTP (feeds and article pages)" > .airflow/pools.log 2>&1 || (cat .airflow/pools.log; exit 1)
+	@touch $@
+
+setup: .venv/.synced .airflow/airflow.db .airflow/pools.done
 
 # The nightly DAG, run by Airflow (dags test) on the bundled sample corpus, for $(RUN_DATE).
 run: setup
@@ -32,6 +41,29 @@ run: setup
 
 test: setup
 	.venv/bin/python -m pytest -q
+
+define PORT_FREE
+import socket, sys
+port = int(sys.argv[1])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", port))
+except OSError:
+    sys.exit(f"port {port} on 127.0.0.1 is in use (another Airflow?): stop it first, or: make airflow AIRFLOW_PORT=8081")
+endef
+export PORT_FREE
+
+# The Airflow UI for this project's DAGs on http://127.0.0.1:$(AIRFLOW_PORT) (airflow standalone,
+# low parallelism); Ctrl-C stops it. Login: see docs/operations.md.
+airflow: setup
+	@.venv/bin/python -c "$$PORT_FREE" $(AIRFLOW_PORT)
+	PATH="$(CURDIR)/.venv/bin:$$PATH" \
+	AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__API__PORT=$(AIRFLOW_PORT) AIRFLOW__API__WORKERS=1 \
+	AIRFLOW__API__BASE_URL=http://127.0.0.1:$(AIRFLOW_PORT) \
+	AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:$(AIRFLOW_PORT)/execution/ \
+	AIRFLOW__CORE__EXECUTOR=LocalExecutor AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG=4 \
+	.venv/bin/airflow standalone
 
 clean-lake:
 	rm -rf data/lake

@@ -1,31 +1,134 @@
-"""Nightly news ingestion: discover -> fetch -> clean -> dedup -> publish.
+"""
+# news_nightly: discover -> fetch -> clean -> furniture -> sign -> dedup -> publish
 
-The DAG only schedules; every task calls one function of ``cleaning.pipeline`` (the same ones
-``cleaning run`` calls), passing the run date and shard numbers, never article bodies. Heavy
-libraries are imported inside the tasks so parsing this file stays fast.
+One run = one **run date** D. The DAG only schedules: every task calls one function of
+`cleaning.pipeline` (the same ones `cleaning run` calls) and passes the run date and shard
+numbers, never article bodies. All state between tasks lives in the lake (`_work/run_date=D/`,
+`raw/`, the published tables), so any task can run on any worker (Local, Celery or Kubernetes
+executor) as long as the lake is shared (a folder, or `s3://...`).
+
+**Schedule.** Daily at midnight in `NEWSCLEAN_TIMEZONE` (default UTC; keep it equal to
+`[pipeline] timezone`). A scheduled or backfill run processes the night of its data interval,
+which is one calendar day: the run that fires at 00:00 on D+1 covers `[D, D+1)` and has run date
+D. So `airflow backfill create --dag-id news_nightly --from-date A --to-date B
+--max-active-runs 1` runs exactly the nights A..B. `catchup=False`: missed nights are not run on
+unpause (feeds only list current items, so a late run would file today's stories under an old
+date); fill gaps with a backfill, preferably with `--dag-run-conf '{"reprocess": true}'` when
+the raw captures of those nights were kept.
+
+**Manual runs** (Trigger form): `run_date` (empty: the data interval's night, else today in the
+config's timezone), `sources` (a subset; empty: all), `reprocess` (clean the kept raw captures
+again; no network), `jaccard_threshold` / `containment_threshold` (empty: the config's value),
+`dry_run` (run everything, publish nothing; `publish` ends *skipped*, no Asset events).
+Bad values are refused before a run is created; unknown keys and contradictory combinations are
+refused by `plan`, the first task.
+
+**Outputs.** `publish` updates one Asset per table (`newsclean_articles`, `newsclean_duplicates`,
+`newsclean_failures`) with `{"run_date", "lake", "path", "rows"}` in the event's extra, and logs
+the per-source summary (also: `cleaning report D`). A night whose failure share passes
+`[pipeline] max_failure_share` fails in `publish`, loudly, with that summary; its `failures`
+partition and manifest are written for inspection.
+
+**Needs** the pool `newsclean_http` (`airflow pools set newsclean_http 4 "outbound HTTP"`,
+done by `make setup`): without it `discover` and `fetch` wait forever under a scheduler.
+Config: `NEWSCLEAN_CONFIG` (default `data/sources.toml`) and `NEWSCLEAN_LAKE` (overrides the
+config's lake), read when each task runs. See `docs/operations.md`.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
+
+import pendulum
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
 
 PROJECT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = str(PROJECT / "data" / "sources.toml")
 TIMEZONE = os.environ.get("NEWSCLEAN_TIMEZONE", "UTC")
+# Midnight, so each data interval is one calendar day and its start is the run date: backfill
+# --from-date/--to-date then name nights directly (with 02:00, "A to B" would miss night B).
+SCHEDULE = "0 0 * * *"
+HTTP_POOL = "newsclean_http"  # bounds outbound HTTP across all runs; created by `make setup`
 
 ARTICLES = Asset("newsclean_articles", uri="newsclean://lake/articles")
 DUPLICATES = Asset("newsclean_duplicates", uri="newsclean://lake/duplicates")
 FAILURES = Asset("newsclean_failures", uri="newsclean://lake/failures")
+TABLE_ASSETS = {"articles": ARTICLES, "duplicates": DUPLICATES, "failures": FAILURES}
+
+log = logging.getLogger(__name__)
+
+# Network tasks (feeds, article pages): retried with exponential backoff, bounded by the pool.
+NETWORK = {
+    "pool": HTTP_POOL,
+    "retries": 3,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+    "execution_timeout": timedelta(hours=2),
+}
 
 
-def _config():
+def _configured_sources() -> list[str]:
+    """Source names of the config, for the form's choices; read without validation (parse time)."""
+    import tomllib
+
+    try:
+        with open(os.environ.get("NEWSCLEAN_CONFIG", DEFAULT_CONFIG), "rb") as fh:
+            data = tomllib.load(fh)
+        return sorted({s["name"] for s in data.get("sources", []) if isinstance(s, dict) and isinstance(s.get("name"), str)})
+    except (OSError, ValueError, AttributeError):
+        return []  # plan() still checks the names against the config it runs with
+
+
+SOURCES = _configured_sources()
+_THRESHOLD = {"type": ["null", "number"], "exclusiveMinimum": 0, "maximum": 1}
+PARAMS = {
+    "run_date": Param(
+        None,
+        type=["null", "string"],
+        format="date",
+        title="Run date",
+        description="YYYY-MM-DD. Empty: the night of the data interval (scheduled and backfill runs), else today in the config's timezone.",
+    ),
+    "sources": Param(
+        [],
+        type="array",
+        items={"type": "string", **({"enum": SOURCES} if SOURCES else {})},
+        uniqueItems=True,
+        **({"examples": SOURCES} if SOURCES else {}),
+        title="Sources",
+        description="Only these sources. Empty: all configured sources. Not with reprocess.",
+    ),
+    "reprocess": Param(False, type="boolean", title="Reprocess", description="Clean the run date's kept raw captures again, without discover or fetch: no network."),
+    "jaccard_threshold": Param(None, **_THRESHOLD, title="Jaccard threshold", description="Near-duplicate Jaccard threshold in (0, 1]. Empty: the config's value."),
+    "containment_threshold": Param(None, **_THRESHOLD, title="Containment threshold", description="Abridged-copy containment threshold in (0, 1]. Empty: the config's value."),
+    "dry_run": Param(False, type="boolean", title="Dry run", description="Run every step but publish nothing (no partitions, no history, no Asset events)."),
+}
+
+
+def _fail(message: str):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    return AirflowFailException(message)  # no retry: the same input fails the same way
+
+
+def _config(plan: dict | None = None):
+    """The config for this task: ``NEWSCLEAN_CONFIG`` and ``NEWSCLEAN_LAKE`` as the task runs,
+    with the run's dedup threshold overrides applied."""
+    from dataclasses import replace
+
     from cleaning.config import load_config
 
-    path = os.environ.get("NEWSCLEAN_CONFIG", str(PROJECT / "data" / "sources.toml"))
-    return load_config(path, lake=os.environ.get("NEWSCLEAN_LAKE") or None)
+    path = os.environ.get("NEWSCLEAN_CONFIG", DEFAULT_CONFIG)
+    config = load_config(path, lake=os.environ.get("NEWSCLEAN_LAKE") or None)
+    overrides = {k: plan[k] for k in ("jaccard_threshold", "containment_threshold") if plan and plan.get(k) is not None}
+    if overrides:
+        config = replace(config, dedup=replace(config.dedup, **overrides))
+    return config
 
 
 def _date(plan: dict):
@@ -36,108 +139,174 @@ def _date(plan: dict):
 
 @dag(
     dag_id="news_nightly",
-    schedule=CronDataIntervalTimetable("0 2 * * *", timezone=TIMEZONE),
-    start_date=datetime(2025, 1, 1),
+    schedule=CronDataIntervalTimetable(SCHEDULE, timezone=TIMEZONE),
+    start_date=pendulum.datetime(2025, 1, 1, tz=TIMEZONE),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=1), "retry_exponential_backoff": True},
-    params={
-        "run_date": Param("", type="string", pattern=r"^(\d{4}-\d{2}-\d{2})?$", description="YYYY-MM-DD; empty: the night of the data interval, or today"),
-        "sources": Param([], type="array", items={"type": "string"}, description="only these sources (empty: all)"),
-        "reprocess": Param(False, type="boolean", description="clean the kept raw captures again; no network"),
-        "dry_run": Param(False, type="boolean", description="run everything but publish"),
+    default_args={
+        "owner": "newsclean",
+        "retries": 1,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=10),
     },
+    params=PARAMS,
     doc_md=__doc__,
     tags=["news"],
 )
 def news_nightly():
-    @task
-    def plan(params=None, data_interval_start=None) -> dict:
-        """Fix the run date and options for every later task."""
-        from datetime import date
+    @task(retries=0)
+    def plan(params=None, data_interval_start=None, dag_run=None) -> dict:
+        """Fix the run date and options for every later task, and refuse what the form cannot:
+        unknown keys, unknown sources, `sources` with `reprocess`, a `run_date` that contradicts a
+        scheduled or backfill run's data interval."""
+        from datetime import date, datetime
         from zoneinfo import ZoneInfo
 
-        config = _config()
+        from cleaning.config import ConfigError
+
+        conf = dict(getattr(dag_run, "conf", None) or {})
+        unknown_keys = sorted(set(conf) - set(PARAMS))
+        if unknown_keys:
+            raise _fail(f"unknown parameter(s) {unknown_keys}; expected some of {sorted(PARAMS)}")
+        try:
+            config = _config()
+        except ConfigError as exc:
+            raise _fail(f"bad configuration: {exc}") from None
+
+        interval_date = None
+        if data_interval_start is not None:
+            interval_date = pendulum.instance(data_interval_start).in_timezone(TIMEZONE).date()
+        run_type = getattr(dag_run, "run_type", None)
+        run_type = str(getattr(run_type, "value", run_type) or "").lower()  # "scheduled", "backfill", "manual", ...
         if params.get("run_date"):
             run_date = date.fromisoformat(params["run_date"])
-        elif data_interval_start is not None:
-            run_date = data_interval_start.astimezone(ZoneInfo(config.timezone)).date()
+            if interval_date is not None and run_type in ("scheduled", "backfill") and run_date != interval_date:
+                raise _fail(f"run_date {run_date} contradicts this {run_type} run's data interval (night {interval_date}); drop run_date from the conf")
+        elif interval_date is not None:
+            run_date = interval_date
         else:
             run_date = datetime.now(ZoneInfo(config.timezone)).date()
+
+        sources = list(params.get("sources") or [])
         names = {s.name for s in config.sources}
-        unknown = sorted(set(params.get("sources") or []) - names)
+        unknown = sorted(set(sources) - names)
         if unknown:
-            raise ValueError(f"unknown sources {unknown}; configured: {sorted(names)}")
-        return {
+            raise _fail(f"unknown sources {unknown}; configured: {sorted(names)}")
+        if sources and params.get("reprocess"):
+            raise _fail("'sources' cannot be combined with 'reprocess': a reprocess run cleans all kept raw captures of the date")
+        if TIMEZONE != config.timezone:
+            log.warning("the DAG's timezone %s differs from [pipeline] timezone %s", TIMEZONE, config.timezone)
+        chosen = {
             "run_date": run_date.isoformat(),
-            "sources": list(params.get("sources") or []),
+            "sources": sources,
             "reprocess": bool(params.get("reprocess")),
             "dry_run": bool(params.get("dry_run")),
+            "jaccard_threshold": params.get("jaccard_threshold"),
+            "containment_threshold": params.get("containment_threshold"),
         }
+        log.info("plan: %s (lake %s, config %s)", chosen, config.lake, config.path)
+        return chosen
 
-    @task
+    @task(**NETWORK)
     def discover(plan: dict) -> list[int]:
+        """Read each source's feed or list and write tonight's candidate URLs, one file per shard.
+        A source that cannot be read is recorded in `failures` and the night goes on. With
+        `reprocess`: no discovery, the shards of the kept raw captures are returned."""
         from cleaning import pipeline
 
-        config = _config()
+        config = _config(plan)
         if plan["reprocess"]:
             shards = pipeline.raw_shards(config, _date(plan))
             if not shards:
-                raise FileNotFoundError(f"no raw captures kept for {plan['run_date']}: nothing to reprocess")
+                raise _fail(f"no raw captures kept for {plan['run_date']} in {config.lake}/raw: nothing to reprocess")
             pipeline._reset_for_reprocess(pipeline.Lake(config.lake), _date(plan))
             return shards
-        return pipeline.discover(config, _date(plan), plan["sources"] or None)["shards"]
+        stats = pipeline.discover(config, _date(plan), plan["sources"] or None)
+        log.info("discover: %s", stats)
+        return stats["shards"]
 
-    @task(retries=3, max_active_tis_per_dagrun=4)
+    @task(**NETWORK, max_active_tis_per_dagrun=4)
     def fetch(shard: int, plan: dict) -> int:
+        """Fetch one shard's pages politely and keep the raw captures (`raw/run_date=D/`).
+        A page that cannot be fetched is recorded in `failures`. Skipped work with `reprocess`."""
         from cleaning import pipeline
 
         if plan["reprocess"]:
+            log.info("reprocess: shard %s is not fetched again", shard)
             return shard
-        pipeline.fetch(_config(), _date(plan), shard)
+        log.info("fetch: %s", pipeline.fetch(_config(plan), _date(plan), shard))
         return shard
 
     @task
     def clean(shard: int, plan: dict) -> int:
+        """Extract and clean one shard's captured pages (trafilatura + our rules)."""
         from cleaning import pipeline
 
-        pipeline.clean(_config(), _date(plan), shard)
+        log.info("clean: %s", pipeline.clean(_config(plan), _date(plan), shard))
         return shard
 
     @task
     def furniture(plan: dict, cleaned: list[int]) -> None:
+        """Learn each site's recurring lines (site furniture) over all of tonight's shards."""
         from cleaning import pipeline
 
-        pipeline.learn_furniture(_config(), _date(plan))
+        log.info("furniture: %s", pipeline.learn_furniture(_config(plan), _date(plan)))
 
     @task
     def sign(shard: int, plan: dict) -> int:
+        """Strip the learned furniture from one shard and compute its MinHash signatures."""
         from cleaning import pipeline
 
-        pipeline.sign(_config(), _date(plan), shard)
+        log.info("sign: %s", pipeline.sign(_config(plan), _date(plan), shard))
         return shard
 
     @task
     def dedup(plan: dict, signed: list[int]) -> dict:
+        """Decide exact and near duplicates over tonight's signatures and the history window."""
         from cleaning import pipeline
 
-        return pipeline.dedup(_config(), _date(plan))
+        stats = pipeline.dedup(_config(plan), _date(plan))
+        log.info("dedup: %s", stats)
+        return stats
 
-    @task(outlets=[ARTICLES, DUPLICATES, FAILURES])
-    def publish(plan: dict, decided: dict) -> dict:
+    @task(outlets=list(TABLE_ASSETS.values()))
+    def publish(plan: dict, decided: dict, outlet_events=None) -> dict:
+        """Publish the night's partitions and manifest, log the per-source summary, and update
+        the tables' Assets. Fails without retry when the failure share passes the bound; is
+        skipped (no Asset events) in a dry run."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from cleaning import pipeline
-        from cleaning.publish import format_summary
+        from cleaning.publish import format_summary, partition_file
 
-        manifest = pipeline.publish(_config(), _date(plan), dry_run=plan["dry_run"])
-        print(format_summary(manifest["summary"]))
+        config = _config(plan)
+        run_date = _date(plan)
+        try:
+            manifest = pipeline.publish(config, run_date, dry_run=plan["dry_run"])
+        except pipeline.RunFailed as exc:
+            raise _fail(f"run {run_date} FAILED: {exc}") from None
+        log.info("run %s summary:\n%s", run_date, format_summary(manifest["summary"]))
+        if plan["dry_run"]:
+            raise AirflowSkipException(f"dry run: nothing published for {run_date} (rows that would be published: {manifest['rows']})")
+        for table, asset in TABLE_ASSETS.items():
+            outlet_events[asset].extra = {
+                "run_date": run_date.isoformat(),
+                "lake": config.lake,
+                "path": partition_file(table, run_date),
+                "rows": manifest["rows"][table],
+            }
         return manifest["rows"]
+
+    def mapped(fn):  # a mapped task does not take its docstring as doc_md by itself
+        return fn.override(doc_md=fn.function.__doc__).partial
 
     run = plan()
     shards = discover(run)
-    fetched = fetch.partial(plan=run).expand(shard=shards)
-    cleaned = clean.partial(plan=run).expand(shard=fetched)
+    fetched = mapped(fetch)(plan=run).expand(shard=shards)
+    cleaned = mapped(clean)(plan=run).expand(shard=fetched)
     learned = furniture(run, cleaned)
-    signed = sign.partial(plan=run).expand(shard=shards)
+    signed = mapped(sign)(plan=run).expand(shard=shards)
     learned >> signed
     publish(run, dedup(run, signed))
 
