@@ -7,7 +7,8 @@
 * bodies are assembled from the sentences of real article bodies (``--gold``), 3-10 paragraphs;
 * markup is that of a real news page: head with metadata and JSON-LD, inline scripts and styles,
   navigation, a cookie banner, share bar, related-links box, newsletter pitch and footer, so a
-  page weighs about 50 KB, like the HTML of real news sites without their images;
+  page has about 800 elements and 110 KB, like the median page of the article-extraction
+  benchmark (785 elements, 115 KB);
 * ``copy_share`` of the pages are syndicated copies of another outlet's story, edited with the
   syndication simulator's newsroom edits (cleaning/evaluate/syndication.py);
 * ``bad_share`` of the feed items are bad: a 404, a 500, an empty 200, or binary bytes.
@@ -39,6 +40,15 @@ class Item:
     index: int
     kind: str  # "article" | "copy" | "http_404" | "http_500" | "empty" | "binary"
     story: int
+
+
+def _inline_links(text: str, rng: random.Random) -> str:
+    """Real bodies link a few words to other stories."""
+    words = text.split(" ")
+    for _ in range(min(2, len(words) // 12)):
+        k = rng.randrange(len(words) - 2)
+        words[k] = f'<a href="/topics/{k}">{words[k]}</a>'
+    return " ".join(words)
 
 
 class NewsWeb:
@@ -89,6 +99,21 @@ class NewsWeb:
         kinds = rng.sample(EDIT_KINDS, rng.choice((1, 1, 2, 2, 3)))
         return [p for p in make_copy(story, kinds, rng, ctx).split("\n") if p.strip()]
 
+    @lru_cache(maxsize=1024)
+    def chrome(self, host: int) -> tuple[str, str, str, str, str]:
+        """The parts of an outlet's pages that every page repeats: menus, footer, ads, assets."""
+        nav = "".join(
+            f'<li class="menu-item"><a href="/{s.lower()}/">{s}</a><div class="sub"><ul>'
+            + "".join(f'<li><a href="/{s.lower()}/{k}/">{s} topic {k}</a></li>' for k in range(12))
+            + "</ul></div></li>"
+            for s in SECTIONS
+        )
+        footer_links = "".join(f'<li><a href="/f/{k}">Footer link {k}</a></li>' for k in range(80))
+        ads = "".join(f'<div class="ad-slot" id="ad{k}"><div class="ad-inner"></div></div>' for k in range(20))
+        script = "var cfg=" + json.dumps({"ads": [{"slot": f"s{i}", "sizes": [[300, 250], [728, 90]]} for i in range(60)], "host": host}) + ";"
+        style = "".join(f".c{i}{{margin:{i}px;padding:{i % 7}px;color:#{(i + host) * 99991 % 0xFFFFFF:06x}}}" for i in range(1700))
+        return nav, footer_links, ads, script, style
+
     def page(self, item: Item) -> bytes:
         rng = random.Random(self.seed * 31 + item.index)
         outlet = f"Outlet {item.host}"
@@ -99,23 +124,37 @@ class NewsWeb:
             f'<li><a href="/news/{rng.randrange(len(self.items))}.html">{html.escape(" ".join(rng.choice(self.sentences).split()[:8]))}</a></li>'
             for _ in range(6)
         )
-        nav = "".join(f'<li><a href="/{s.lower()}/">{s}</a></li>' for s in SECTIONS)
-        script = "var cfg=" + json.dumps({"ads": [{"slot": f"s{i}", "sizes": [[300, 250], [728, 90]]} for i in range(120)], "seed": item.index}) + ";"
-        style = "".join(f".c{i}{{margin:{i}px;padding:{i % 7}px;color:#{i * 99991 % 0xFFFFFF:06x}}}" for i in range(900))
+        cards = "".join(
+            f'<div class="card"><a href="/news/{rng.randrange(len(self.items))}.html"><div class="thumb"><img src="/img/{k}.jpg" alt=""></div>'
+            f'<h3>{html.escape(" ".join(rng.choice(self.sentences).split()[:9]))}</h3></a><p class="teaser">{html.escape(" ".join(rng.choice(self.sentences).split()[:16]))}…</p>'
+            f'<span class="time">{k + 1}h ago</span></div>'
+            for k in range(20)
+        )
+        comments = "".join(
+            f'<div class="comment"><div class="who"><span>reader{k}</span><time>{k}m</time></div><p>{html.escape(rng.choice(self.sentences))}</p>'
+            '<div class="actions"><a href="#">Reply</a> <a href="#">Like</a></div></div>'
+            for k in range(8)
+        )
+        nav, footer_links, ads, script, style = self.chrome(item.host)
         ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": title, "datePublished": when.isoformat(), "author": {"@type": "Person", "name": f"Reporter {item.index % 97}"}})
-        body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+        body = "".join(
+            f'<div class="para-wrap"><p>{_inline_links(html.escape(p), rng)}</p></div>'
+            + (f'<div class="inline-ad">{ads[:60]}</div>' if k == 2 else "")
+            for k, p in enumerate(paragraphs)
+        )
         page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)} | {outlet}</title>
 <meta property="og:title" content="{html.escape(title)}"><meta property="og:type" content="article">
 <meta property="article:published_time" content="{when.isoformat()}"><meta name="author" content="Reporter {item.index % 97}">
 <link rel="canonical" href="{self.url(item)}"><style>{style}</style><script>{script}</script>
 <script type="application/ld+json">{ld}</script></head><body>
 <div class="cookie">We use cookies to improve your experience on {outlet}. <button>Accept all</button></div>
-<header><a href="/">{outlet}</a><nav><ul>{nav}</ul></nav></header>
-<main><article><h1>{html.escape(title)}</h1><div class="byline">By Reporter {item.index % 97} | {when:%b %d, %Y}</div>
-<div class="share">Share on Facebook Share on X Email</div><div class="story-body">{body}</div></article>
-<aside><h2>Related stories</h2><ul>{related}</ul></aside>
-<div class="newsletter">Sign up for the {outlet} Morning Briefing newsletter</div></main>
-<footer><p>Copyright 2025 {outlet}. All rights reserved.</p><a href="/about">About us</a> | <a href="/privacy">Privacy policy</a></footer>
+<header><div class="top"><a href="/">{outlet}</a><form><input name="q"><button>Search</button></form></div><nav><ul>{nav}</ul></nav></header>
+<div class="layout">{ads}<main><article><h1>{html.escape(title)}</h1><div class="byline">By <a href="/authors/{item.index % 97}">Reporter {item.index % 97}</a> | <time datetime="{when.isoformat()}">{when:%b %d, %Y}</time></div>
+<div class="share"><a href="#">Share on Facebook</a> <a href="#">Share on X</a> <a href="#">Email</a></div><div class="story-body">{body}</div></article>
+<section class="comments"><h2>Comments</h2>{comments}</section>
+<aside><h2>Related stories</h2><ul>{related}</ul><div class="cards">{cards}</div></aside>
+<div class="newsletter">Sign up for the {outlet} Morning Briefing newsletter</div></main></div>
+<footer><ul>{footer_links}</ul><p>Copyright 2025 {outlet}. All rights reserved.</p><a href="/about">About us</a> | <a href="/privacy">Privacy policy</a></footer>
 <script>{script}</script></body></html>"""
         return page.encode("utf-8")
 

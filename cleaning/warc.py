@@ -11,6 +11,7 @@ HTML ``response`` record with status 200 as a candidate; fetch reads the record 
 
 from __future__ import annotations
 
+import gzip
 import io
 import threading
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from pathlib import Path
 from cleaning.urls import normalize_url
 
 WARC_SUFFIXES = (".warc", ".warc.gz")
+WARC_GZIP_LEVEL = 3
 _DROPPED = {"content-encoding", "transfer-encoding", "content-length"}
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 
@@ -41,8 +43,18 @@ def build_warc(exchanges, software: str = "newsclean", user_agent: str = "") -> 
     from warcio.warcwriter import WARCWriter
 
     buffer = io.BytesIO()
-    writer = WARCWriter(buffer, gzip=True)
+    plain = io.BytesIO()
+    writer = WARCWriter(plain, gzip=False)
+
+    def flush_member() -> None:
+        # One gzip member per record, as WARC readers expect; at level 3, not warcio's 9, which
+        # spent most of a fetch task compressing for a few percent of size.
+        buffer.write(gzip.compress(plain.getvalue(), compresslevel=WARC_GZIP_LEVEL, mtime=0))
+        plain.seek(0)
+        plain.truncate()
+
     writer.write_record(writer.create_warcinfo_record("newsclean.warc.gz", {"software": software, "http-header-user-agent": user_agent}))
+    flush_member()
     for capture, response in exchanges:
         headers = []
         for name, value in response.raw_headers or [("Content-Type", capture.content_type or "text/html")]:
@@ -59,6 +71,7 @@ def build_warc(exchanges, software: str = "newsclean", user_agent: str = "") -> 
             warc_headers["WARC-IP-Address"] = response.peer
         record = writer.create_warc_record(target, "response", payload=io.BytesIO(capture.body), http_headers=http_headers, warc_headers_dict=warc_headers)
         writer.write_record(record)
+        flush_member()
     return buffer.getvalue()
 
 

@@ -40,9 +40,9 @@ def parse_time(value: str | None) -> datetime | None:
     return parsed.astimezone(timezone.utc)
 
 
-def _json_ld_objects(tree) -> list[dict]:
+def _json_ld_objects(scripts) -> list[dict]:
     found = []
-    for script in tree.xpath('//script[@type="application/ld+json"]'):
+    for script in scripts:
         try:
             data = json.loads(script.text or "")
         except (json.JSONDecodeError, TypeError):
@@ -72,16 +72,31 @@ ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "analysisnews
 
 
 def read_meta(tree: lxml_html.HtmlElement) -> PageMeta:
+    # One pass over the <meta>, <link> and JSON-LD elements instead of an XPath per name: each
+    # "//meta[...]" query walks the whole tree, which cost more than the rest of this function.
+    metas: dict[str, str] = {}
+    canonical: str | None = None
+    scripts = []
+    for element in tree.iter("meta", "link", "script"):
+        tag = element.tag
+        if tag == "meta":
+            content = (element.get("content") or "").strip()
+            if content:
+                for attr in ("property", "name", "itemprop"):
+                    key = element.get(attr)
+                    if key:
+                        metas.setdefault(key, content)
+        elif tag == "link":
+            if canonical is None and (element.get("rel") or "").lower() == "canonical" and element.get("href"):
+                canonical = element.get("href").strip()
+        elif element.get("type") == "application/ld+json":
+            scripts.append(element)
+
     def meta(*names: str) -> str | None:
-        for name in names:
-            for attr in ("property", "name", "itemprop"):
-                values = tree.xpath(f'//meta[@{attr}="{name}"]/@content')
-                if values and values[0].strip():
-                    return values[0].strip()
-        return None
+        return next((metas[name] for name in names if name in metas), None)
 
     page = PageMeta()
-    articles = [o for o in _json_ld_objects(tree) if str(o.get("@type", "")).lower() in ARTICLE_TYPES]
+    articles = [o for o in _json_ld_objects(scripts) if str(o.get("@type", "")).lower() in ARTICLE_TYPES]
     ld = articles[0] if articles else {}
     page.title = meta("og:title", "twitter:title") or (ld.get("headline") if isinstance(ld.get("headline"), str) else None)
     if not page.title:
@@ -94,10 +109,9 @@ def read_meta(tree: lxml_html.HtmlElement) -> PageMeta:
         times = tree.xpath("//article//time/@datetime | //time[@itemprop='datePublished']/@datetime")
         page.published_at = parse_time(times[0]) if times else None
     page.site_name = meta("og:site_name", "application-name")
-    lang = tree.xpath("/html/@lang")
-    page.language = lang[0].split("-")[0].lower() if lang and lang[0].strip() else None
-    canonical = tree.xpath('//link[@rel="canonical"]/@href')
-    page.canonical_url = canonical[0].strip() if canonical else None
+    lang = tree.get("lang") if tree.tag == "html" else None
+    page.language = lang.split("-")[0].lower() if lang and lang.strip() else None
+    page.canonical_url = canonical
     og_type = meta("og:type")
     if og_type:
         page.is_article = og_type.lower() == "article"

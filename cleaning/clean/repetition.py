@@ -64,15 +64,22 @@ def remove_repeats(paragraphs: list[str], min_words: int = 8) -> tuple[list[str]
     for index, paragraph in enumerate(paragraphs):
         units.extend((index, sentence) for sentence in split_sentences(paragraph))
     keys = [_key(sentence) for _, sentence in units]
+    ends = [bool(_ENDS_SENTENCE.search(sentence)) for _, sentence in units]
+    if len(set(keys)) == len(keys):
+        # No sentence repeats. A repeat could still hide in a unit that runs together units
+        # kept apart earlier; such a unit's key starts with an unterminated unit's key.
+        opens = [k for k, e in zip(keys, ends) if k and not e]
+        if not any(len(k) > len(o) and k.startswith(o) for o in opens for k in keys):
+            return list(paragraphs), 0
     words = [word_count(sentence) for _, sentence in units]
-    prose = [_is_prose(sentence) for _, sentence in units]
+    prose = [w >= PROSE_WORDS and e for w, e in zip(words, ends)]
 
     # A copy may join what the original kept apart (a heading run into the next sentence when
     # paragraphs are merged): since keys drop all spacing, the joined unit's key is exactly the
     # concatenation of the earlier units' keys, so windows of a few earlier units are indexed too.
     # Only units that do not end a sentence can run into the next one when joined, so windows
     # start at such units and grow while the units before their last stay unterminated.
-    open_ended = [not _ENDS_SENTENCE.search(sentence) for _, sentence in units]
+    open_ended = [not e for e in ends]
     starts: dict[str, list[int]] = {}
     for j, key in enumerate(keys):
         if not key:
@@ -121,10 +128,13 @@ def remove_repeats(paragraphs: list[str], min_words: int = 8) -> tuple[list[str]
         i += 1
 
     kept: dict[int, list[str]] = {}
+    touched: set[int] = set()
     removed = 0
     for (index, sentence), dropped, count in zip(units, drop, words):
         if dropped:
             removed += count
+            touched.add(index)
         else:
             kept.setdefault(index, []).append(sentence)
-    return [" ".join(kept[index]) for index in sorted(kept)], removed
+    # untouched paragraphs are returned exactly as given; cut ones are rejoined from sentences
+    return [paragraphs[i] if i not in touched else " ".join(kept[i]) for i in sorted(kept)], removed

@@ -28,7 +28,9 @@ def repair_mojibake(text: str) -> str:
 
 def tidy(text: str) -> str:
     """NFC, no invisible characters, single spaces, no blank runs; paragraphs stay one per line."""
-    text = unicodedata.normalize("NFC", repair_mojibake(text))
+    text = repair_mojibake(text)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE.sub("", text)
     lines = (_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     return "\n".join(line for line in lines if line)
@@ -40,8 +42,9 @@ def comparison_key(text: str) -> str:
     Everything but letters and digits is dropped, not turned into a space, so "41,000" and
     "41000", or "island's" and "island’s", give the same key.
     """
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return _KEY_DROP.sub("", folded)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return _KEY_DROP.sub("", text.casefold())
 
 
 _UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
@@ -50,4 +53,6 @@ _UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\
 def word_count(text: str) -> int:
     """Whitespace words, plus one word per two characters of scripts written without spaces
     (Chinese, Japanese, Korean, Thai), where splitting on spaces would count a page as a word."""
+    if not text or max(text) < "\u0e00":  # no script written without spaces: skip the scan
+        return len(text.split())
     return len(text.split()) + len(_UNSPACED_SCRIPT.findall(text)) // 2
