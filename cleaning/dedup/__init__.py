@@ -31,23 +31,17 @@ from cleaning.config import DedupConfig
 from cleaning.dedup.candidates import band_pairs, cross_pairs
 from cleaning.dedup.clusters import UnionFind, canonical_rank
 from cleaning.dedup.minhash import band_keys, band_layout, batch_signatures
-from cleaning.dedup.shingles import (
-    batch_shingle_sets,
-    content_hash,
-    fold_sets,
-    jaccard_and_containment,
-    normalized_words,
-)
+from cleaning.dedup.shingles import batch_shingles, jaccard_and_containment, lead_of, normalized_words, sorted_sets
 
 SIGNATURES = pa.schema(
     [
         ("id", pa.string()),
         ("content_hash", pa.string()),
-        ("n_shingles", pa.int32()),
+        ("n_shingles", pa.int32()),  # word n-grams in the body (repeats counted)
         ("word_count", pa.int32()),
         ("published_at", pa.timestamp("us", tz="UTC")),
         ("band_keys", pa.list_(pa.uint64())),
-        ("shingles", pa.list_(pa.uint32())),  # the set the verify step compares; not kept in history
+        ("shingles", pa.list_(pa.uint32())),  # n-gram hashes in text order, for the verify step; not in history
     ]
 )
 HISTORY_PREFIX = "history:"
@@ -80,20 +74,21 @@ def _sign_chunk(args) -> tuple[list[str], list[int], np.ndarray, np.ndarray, np.
     texts, settings = args
     bands, rows = layout(settings)
     word_lists = [normalized_words(text) for text in texts]
-    hashes, starts, lead, lead_starts = batch_shingle_sets(word_lists, settings.shingle_words, settings.lead_words)
-    sets, set_starts = fold_sets(hashes, starts)
-    counts = np.diff(set_starts)
+    digests: list[str] = []
+    values, starts = batch_shingles(word_lists, settings.shingle_words, digests)
+    counts = np.diff(starts)
     signed = np.flatnonzero(counts >= settings.min_shingles)
     width = bands * (2 if settings.lead_words else 1)
     keys = np.zeros((len(texts), width), dtype=np.uint64)
     if len(signed):
-        matrix = band_keys(batch_signatures(sets, set_starts, settings.num_perm)[signed], bands, rows)
+        matrix = band_keys(batch_signatures(values, starts, settings.num_perm)[signed], bands, rows)
         if settings.lead_words:
+            lead, lead_starts = lead_of(values, starts, max(1, settings.lead_words - settings.shingle_words + 1))
             lead_sigs = batch_signatures(lead, lead_starts, settings.num_perm)[signed]
             matrix = np.concatenate([matrix, band_keys(lead_sigs, bands, rows, salt=1)], axis=1)
         keys[signed] = matrix
     key_lengths = np.where(counts >= settings.min_shingles, width, 0)
-    return [content_hash(w) for w in word_lists], [len(w) for w in word_lists], keys[key_lengths > 0], key_lengths, sets, counts
+    return digests, [len(w) for w in word_lists], keys[key_lengths > 0], key_lengths, values, counts
 
 
 _FORK_TEXTS: list[str] = []
@@ -137,17 +132,17 @@ def signatures(
     word_counts = [c for part in parts for c in part[1]]
     keys = np.concatenate([part[2].ravel() for part in parts])
     key_lengths = np.concatenate([part[3] for part in parts])
-    sets = np.concatenate([part[4] for part in parts])
-    set_lengths = np.concatenate([part[5] for part in parts])
+    shingles = np.concatenate([part[4] for part in parts])
+    shingle_counts = np.concatenate([part[5] for part in parts])
     return pa.table(
         {
             "id": pa.array([r[0] for r in records], pa.string()),
             "content_hash": pa.array(hashes, pa.string()),
-            "n_shingles": pa.array(set_lengths, pa.int32()),
+            "n_shingles": pa.array(shingle_counts, pa.int32()),
             "word_count": pa.array(word_counts, pa.int32()),
             "published_at": pa.array([r[2] for r in records], pa.timestamp("us", tz="UTC")),
             "band_keys": _list_array(keys, key_lengths, pa.list_(pa.uint64())),
-            "shingles": _list_array(sets, set_lengths, pa.list_(pa.uint32())),
+            "shingles": _list_array(shingles, shingle_counts, pa.list_(pa.uint32())),
         },
         schema=SIGNATURES,
     )
@@ -166,10 +161,17 @@ def key_matrix(column: pa.ChunkedArray | pa.Array, width: int) -> tuple[np.ndarr
     return rows.astype(np.int64), values.reshape(len(rows), width)
 
 
+def gather(values: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The list entries of ``rows`` from a list column's (values, offsets), concatenated."""
+    first = offsets[rows].astype(np.int64)
+    lengths = offsets[rows + 1].astype(np.int64) - first
+    starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    index = np.arange(starts[-1], dtype=np.int64) + np.repeat(first - starts[:-1], lengths)
+    return values[index], starts
+
+
 def _shingles_of(texts: list[str], n: int) -> list[np.ndarray]:
-    hashes, starts, _, _ = batch_shingle_sets([normalized_words(t) for t in texts], n)
-    sets, starts = fold_sets(hashes, starts)
-    return [sets[starts[i] : starts[i + 1]] for i in range(len(texts))]
+    return sorted_sets(*batch_shingles([normalized_words(t) for t in texts], n))
 
 
 def _timestamps(column) -> np.ndarray:
@@ -191,12 +193,17 @@ def resolve(
     with :data:`HISTORY_PREFIX`, since a URL fetched again has the same id as its earlier copy.
     """
     # Rows in id order: buckets, star/chain pairs and tie-breaks then never depend on input order.
-    tonight = tonight.sort_by("id")
+    # (The shingle sets stay where they are: only the small columns are reordered.)
+    import pyarrow.compute as pc
+
+    order = pc.sort_indices(tonight.column("id"))
+    row_of = order.to_numpy()  # sorted position -> row of the table as given
+    sets = tonight.column("shingles") if "shingles" in tonight.column_names else None
+    tonight = tonight.select([c for c in tonight.column_names if c != "shingles"]).take(order)
     n = tonight.num_rows
     width = bands_per_row(settings)
     ids = tonight.column("id").to_pylist()
     hashes = tonight.column("content_hash").to_pylist()
-    shingle_counts = tonight.column("n_shingles").to_numpy(zero_copy_only=False)
     published = _timestamps(tonight.column("published_at"))
     words = tonight.column("word_count").to_numpy(zero_copy_only=False)
 
@@ -255,7 +262,7 @@ def resolve(
     pairs = [tuple(p) for p in pairs.tolist() if uf.find(p[0]) != uf.find(p[1])]
     needed = sorted({i for pair in pairs for i in pair})
     shingle_cache: dict[int, np.ndarray] = {}
-    stored = tonight.column("shingles").combine_chunks() if "shingles" in tonight.column_names else None
+    stored = sets.combine_chunks() if sets is not None else None
     if stored is not None:
         stored_values = stored.values.to_numpy(zero_copy_only=False)
         stored_offsets = stored.offsets.to_numpy(zero_copy_only=False)
@@ -263,8 +270,11 @@ def resolve(
     def load_shingles(indices: list[int]) -> None:
         missing = [i for i in indices if i not in shingle_cache]
         if stored is not None:
-            for i in [i for i in missing if i < n]:
-                shingle_cache[i] = stored_values[stored_offsets[i] : stored_offsets[i + 1]]
+            tonight_rows = [i for i in missing if i < n]
+            for k in range(0, len(tonight_rows), 2048):  # stored in text order with repeats
+                chunk = tonight_rows[k : k + 2048]
+                values, starts = gather(stored_values, stored_offsets, row_of[np.array(chunk)])
+                shingle_cache.update(zip(chunk, sorted_sets(values, starts)))
             missing = [i for i in missing if i >= n]
         if not missing:
             return

@@ -7,15 +7,17 @@ dashes and spacing never matter. Two bodies with the same word sequence are exac
 A shingle is a run of ``n`` consecutive words. Each word is hashed once (64-bit xxh3, cached per
 process since news vocabulary repeats), and the n-gram hash is the polynomial
 h = w_1 * M^(n-1) + ... + w_n (mod 2^64) passed through the murmur3 64-bit finalizer, computed for
-all positions at once with numpy. A body's shingle set is the sorted array of unique hashes; with
-64-bit hashes a collision between two different n-grams has probability about 2^-64 per pair.
+all positions at once with numpy, then folded to 32 bits (the width datasketch's ``affine32``
+MinHash takes). A body's shingle set is the sorted array of its unique values; two different
+n-grams of one body share a value with probability about 2^-32 per pair, far below anything a
+Jaccard threshold can notice.
 """
 
 from __future__ import annotations
 
 import re
-from itertools import chain
 import unicodedata
+from itertools import chain
 
 import numpy as np
 import xxhash
@@ -23,12 +25,6 @@ import xxhash
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _CACHE_LIMIT = 2_000_000
-# Shingle hashes keep 52 bits, so a batch can sort (body, hash) pairs as one uint64 with the
-# body's number in the top 12 bits. Two different n-grams of one body share a 52-bit hash with
-# probability about 2^-52: far below anything a Jaccard threshold can notice.
-HASH_BITS = 52
-HASH_MASK = np.uint64((1 << HASH_BITS) - 1)
-BATCH = 1 << (64 - HASH_BITS)
 
 
 class _WordHashes(dict):
@@ -51,7 +47,8 @@ def normalized_words(text: str) -> list[str]:
 
 
 def content_hash(words: list[str]) -> str:
-    return xxhash.xxh3_128_hexdigest(" ".join(words).encode("utf-8"))
+    """Equal for equal normalized word sequences: xxh3-128 of the words' 64-bit hashes."""
+    return xxhash.xxh3_128_hexdigest(word_hashes(words).tobytes())
 
 
 def word_hashes(words: list[str]) -> np.ndarray:
@@ -69,23 +66,10 @@ def fmix64(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> np.uint64(33))
 
 
-def shingle_hashes(words: list[str], n: int) -> np.ndarray:
-    """uint64 hash of the n-gram starting at each position, in order (not deduplicated)."""
-    if not words:
-        return np.empty(0, dtype=np.uint64)
-    hashes = word_hashes(words)
-    n = min(n, len(hashes))
-    count = len(hashes) - n + 1
-    with np.errstate(over="ignore"):
-        acc = hashes[:count].copy()
-        for k in range(1, n):
-            acc = acc * _MULTIPLIER + hashes[k : k + count]
-        return fmix64(acc)
-
-
 def shingle_set(words: list[str], n: int) -> np.ndarray:
-    """Sorted unique hashes of the word n-grams (the whole body when shorter than n)."""
-    return _sorted_unique(shingle_hashes(words, n) & HASH_MASK)
+    """Sorted unique 32-bit hashes of one body's word n-grams (the whole body when shorter)."""
+    values, starts = batch_shingles([words], n)
+    return sorted_sets(values, starts)[0]
 
 
 def jaccard_and_containment(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -101,30 +85,61 @@ def jaccard_and_containment(a: np.ndarray, b: np.ndarray) -> tuple[float, float]
     return inter / (len(a) + len(b) - inter), inter / len(a)
 
 
-def batch_shingle_sets(word_lists: list[list[str]], n: int, lead_words: int = 0):
-    """Shingle sets of many bodies at once, and of their leads: ``(hashes, starts, lead_hashes,
-    lead_starts)``. Body d's sorted unique hashes are ``hashes[starts[d]:starts[d + 1]]``; its
-    lead's (the n-grams starting in its first ``lead_words`` words) likewise in the lead arrays.
+def batch_shingles(word_lists: list[list[str]], n: int, digests: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every body's n-gram hashes in text order, repeats kept: ``(values, starts)``, body d's
+    being ``values[starts[d]:starts[d + 1]]`` (uint32). A body shorter than n has one shingle,
+    itself. When ``digests`` is a list, each body's :func:`content_hash` is appended to it.
 
     One numpy pass over all bodies replaces a dozen small calls per body, whose fixed cost
-    dominated at news lengths. Results equal :func:`shingle_set` body by body.
+    dominated at news lengths; nothing is sorted here, since MinHash does not need order and
+    only the few bodies that become candidates need sorted sets (:func:`sorted_sets`).
     """
-    parts = [_batch(word_lists[i : i + BATCH], n, lead_words) for i in range(0, len(word_lists), BATCH)]
-    if not parts:
-        empty = np.empty(0, dtype=np.uint64)
-        return empty, np.zeros(1, dtype=np.int64), empty, np.zeros(1, dtype=np.int64)
-    if len(parts) == 1:
-        return parts[0]
-    hashes, starts, lead, lead_starts = [], [np.zeros(1, dtype=np.int64)], [], [np.zeros(1, dtype=np.int64)]
-    offset = lead_offset = 0
-    for h, st, lh, lst in parts:
-        hashes.append(h)
-        lead.append(lh)
-        starts.append(st[1:] + offset)
-        lead_starts.append(lst[1:] + lead_offset)
-        offset += len(h)
-        lead_offset += len(lh)
-    return np.concatenate(hashes), np.concatenate(starts), np.concatenate(lead), np.concatenate(lead_starts)
+    bodies = len(word_lists)
+    counts = np.fromiter((len(w) for w in word_lists), dtype=np.int64, count=bodies)
+    if len(_word_cache) > _CACHE_LIMIT:
+        _word_cache.clear()
+    total = int(counts.sum())
+    words = np.fromiter(map(_word_cache.__getitem__, chain.from_iterable(word_lists)), dtype=np.uint64, count=total)
+    ends = np.cumsum(counts)
+    begins = ends - counts
+    if digests is not None:
+        digests.extend(xxhash.xxh3_128_hexdigest(words[b:e].tobytes()) for b, e in zip(begins.tolist(), ends.tolist()))
+    with np.errstate(over="ignore"):
+        padded = np.concatenate([words, np.zeros(n, dtype=np.uint64)])
+        acc = words.copy()
+        for k in range(1, n):
+            acc = acc * _MULTIPLIER + padded[k : k + total]
+        acc = fmix64(acc)
+    keep = np.ones(total, dtype=bool)
+    for k in range(1, n):  # the last n-1 positions of a body start n-grams that run past its end
+        keep[(ends - k)[counts >= k]] = False
+    values = _fold(acc[keep])
+    kept = np.maximum(counts - n + 1, 0)
+    short = np.flatnonzero((counts > 0) & (counts < n))
+    if len(short):
+        whole = [_fold(_whole_body_hash(words[begins[i] : ends[i]])) for i in short]
+        values = np.insert(values, np.cumsum(kept)[short] - kept[short], np.array(whole, dtype=np.uint32))
+        kept[short] = 1
+    return values, np.concatenate([[0], np.cumsum(kept)])
+
+
+def _whole_body_hash(words: np.ndarray) -> np.uint64:
+    with np.errstate(over="ignore"):
+        acc = np.uint64(0)
+        for w in words:
+            acc = acc * _MULTIPLIER + w
+        return fmix64(np.array([acc], dtype=np.uint64))[0]
+
+
+def _fold(values):
+    return (((values >> np.uint64(32)) ^ values) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
+def lead_of(values: np.ndarray, starts: np.ndarray, first: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``first`` shingles of every body (its lead), in the same layout."""
+    lengths = np.minimum(np.diff(starts), first)
+    index = np.concatenate([np.arange(s, s + k) for s, k in zip(starts[:-1].tolist(), lengths.tolist())] or [np.empty(0, np.int64)])
+    return values[index.astype(np.int64)], np.concatenate([[0], np.cumsum(lengths)])
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -139,51 +154,11 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[keep]
 
 
-def _sorted_sets(keys: np.ndarray, bodies: int) -> tuple[np.ndarray, np.ndarray]:
-    keys = _sorted_unique(keys)  # by body (top bits), then hash
-    body = (keys >> np.uint64(HASH_BITS)).astype(np.int64)
-    return keys & HASH_MASK, np.searchsorted(body, np.arange(bodies + 1))
-
-
-def _batch(word_lists: list[list[str]], n: int, lead_words: int):
-    bodies = len(word_lists)
-    counts = np.fromiter((len(w) for w in word_lists), dtype=np.int64, count=bodies)
-    if len(_word_cache) > _CACHE_LIMIT:
-        _word_cache.clear()
-    total = int(counts.sum())
-    words = np.fromiter(map(_word_cache.__getitem__, chain.from_iterable(word_lists)), dtype=np.uint64, count=total)
-    begins = np.cumsum(counts) - counts
-    body_of = np.repeat(np.arange(bodies, dtype=np.int64), counts)
-    position = np.arange(total, dtype=np.int64) - begins[body_of]
-    valid = position + n <= counts[body_of]  # the n-gram starting here ends inside the body
-    with np.errstate(over="ignore"):
-        padded = np.concatenate([words, np.zeros(n, dtype=np.uint64)])
-        acc = words.copy()
-        for k in range(1, n):
-            acc = acc * _MULTIPLIER + padded[k : k + total]
-        acc = fmix64(acc) & HASH_MASK
-        keys = acc | (body_of.astype(np.uint64) << np.uint64(HASH_BITS))
-    full_keys = keys[valid]
-    short = np.flatnonzero((counts > 0) & (counts < n))
-    if len(short):  # bodies shorter than n: one shingle, the whole body
-        extra = np.array([(int(shingle_set(word_lists[i], n)[0]) | (int(i) << HASH_BITS)) for i in short], dtype=np.uint64)
-        full_keys = np.concatenate([full_keys, extra])
-    hashes, starts = _sorted_sets(full_keys, bodies)
-    if not lead_words:
-        return hashes, starts, hashes[:0], np.zeros(bodies + 1, dtype=np.int64)
-    lead_keys = keys[valid & (position < max(1, lead_words - n + 1))]
-    if len(short):
-        lead_keys = np.concatenate([lead_keys, extra])
-    lead, lead_starts = _sorted_sets(lead_keys, bodies)
-    return hashes, starts, lead, lead_starts
-
-
-def fold_sets(hashes: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The same sets with each hash folded to 32 bits (sorted unique again), as stored and
-    verified: half the bytes, and two n-grams of one body collide with probability ~2^-32."""
+def sorted_sets(values: np.ndarray, starts: np.ndarray) -> list[np.ndarray]:
+    """Each body's sorted unique shingles, sorting all bodies at once (body number in the top bits)."""
     bodies = len(starts) - 1
     body_of = np.repeat(np.arange(bodies, dtype=np.uint64), np.diff(starts))
-    folded = ((hashes >> np.uint64(32)) ^ hashes) & np.uint64(0xFFFFFFFF)
-    keys = _sorted_unique(folded | (body_of << np.uint64(32)))
-    body = (keys >> np.uint64(32)).astype(np.int64)
-    return (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32), np.searchsorted(body, np.arange(bodies + 1))
+    keys = _sorted_unique(values.astype(np.uint64) | (body_of << np.uint64(32)))
+    bounds = np.searchsorted((keys >> np.uint64(32)).astype(np.int64), np.arange(bodies + 1))
+    sets = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    return [sets[bounds[i] : bounds[i + 1]] for i in range(bodies)]
