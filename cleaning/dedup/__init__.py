@@ -113,7 +113,7 @@ def signatures(
     texts = [text or "" for _, text, _ in records]
     size = 4000
     if workers > 1 and len(texts) >= 2000:
-        size = max(500, min(4000, len(texts) // (workers * 4)))
+        size = max(500, min(2000, len(texts) // (workers * 4)))  # small chunks: no idle worker at the end
     bounds = [(i, min(i + size, len(texts))) for i in range(0, len(texts), size)]
     if workers > 1 and len(bounds) > 1 and "fork" in mp.get_all_start_methods():
         # Forked workers inherit the bodies; only (start, end) pairs and results cross pipes.
@@ -199,7 +199,10 @@ def resolve(
     order = pc.sort_indices(tonight.column("id"))
     row_of = order.to_numpy()  # sorted position -> row of the table as given
     sets = tonight.column("shingles") if "shingles" in tonight.column_names else None
-    tonight = tonight.select([c for c in tonight.column_names if c != "shingles"]).take(order)
+    band_column = tonight.column("band_keys")
+    tonight = tonight.select(["id", "content_hash", "word_count", "published_at"]).take(order)
+    position_of = np.empty(len(row_of), dtype=np.int64)
+    position_of[row_of] = np.arange(len(row_of))
     n = tonight.num_rows
     width = bands_per_row(settings)
     ids = tonight.column("id").to_pylist()
@@ -223,7 +226,10 @@ def resolve(
             link(first, i, "exact", 1.0, 1.0)
 
     reps = np.array(sorted(representative.values()), dtype=np.int64)
-    rows, keys = key_matrix(tonight.column("band_keys"), width)
+    rows, keys = key_matrix(band_column, width)
+    rows = position_of[rows]
+    by_position = np.argsort(rows, kind="stable")
+    rows, keys = rows[by_position], keys[by_position]
     is_rep = np.zeros(n, dtype=bool)
     is_rep[reps] = True
     keep = is_rep[rows]
