@@ -218,9 +218,8 @@ def resolve(
         evidence[(min(a, b), max(a, b))] = (method, jac, con)
 
     # Exact duplicates: the first row (by id) of each content hash represents it.
-    order = sorted(range(n), key=lambda i: ids[i])
     representative: dict[str, int] = {}
-    for i in order:
+    for i in range(n):  # rows are in id order already
         first = representative.setdefault(hashes[i], i)
         if first != i:
             link(first, i, "exact", 1.0, 1.0)

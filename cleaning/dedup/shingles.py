@@ -1,8 +1,9 @@
 """Body normalization, the exact-duplicate hash, and word shingles.
 
 Normalization (for both exact and near matching): Unicode NFKC (skipped for pure ASCII, where it
-is the identity), case-folded, and split into runs of letters and digits, so punctuation, quotes,
-dashes and spacing never matter. Two bodies with the same word sequence are exact duplicates.
+is the identity), case-folded, and split into words at spaces and punctuation, so punctuation,
+quotes, dashes and spacing never matter. Two bodies with the same word sequence are exact
+duplicates.
 
 A shingle is a run of ``n`` consecutive words. Each word is hashed once (64-bit xxh3, cached per
 process since news vocabulary repeats), and the n-gram hash is the polynomial
@@ -22,7 +23,17 @@ from itertools import chain
 import numpy as np
 import xxhash
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Words are runs of ASCII letters and digits and of non-ASCII characters, matched on UTF-8 bytes
+# (a bytes pattern runs about 1.6x faster than the Unicode one). Non-ASCII punctuation and spaces
+# that news text actually uses are turned into spaces first, so curly and straight quotes, dashes
+# and no-break spaces all separate words alike.
+_WORD = re.compile(rb"[0-9A-Za-z\x80-\xff]+")
+_SEPARATORS = (
+    "\u00a0\u2009\u200a\u200b\u202f\u3000"  # spaces
+    "\u2018\u2019\u201a\u201c\u201d\u201e\u00ab\u00bb\u2039\u203a"  # quotes
+    "\u2010\u2011\u2012\u2013\u2014\u2015\u2026\u2022\u00b7\u00a7\u00b6"  # dashes, ellipsis, bullets, marks
+    "\u3001\u3002\u300c\u300d\u300e\u300f\uff08\uff09\uff01\uff1f\uff1a\uff1b\uff0c"  # CJK punctuation
+)
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _CACHE_LIMIT = 2_000_000
 
@@ -30,28 +41,33 @@ _CACHE_LIMIT = 2_000_000
 class _WordHashes(dict):
     """word -> 64-bit xxh3, filled on first sight (looked up with C-level ``map``)."""
 
-    def __missing__(self, word: str) -> int:
-        value = self[word] = xxhash.xxh3_64_intdigest(word.encode("utf-8"))
+    def __missing__(self, word: bytes) -> int:
+        value = self[word] = xxhash.xxh3_64_intdigest(word)
         return value
 
 
 _word_cache = _WordHashes()
 
 
-def normalized_words(text: str) -> list[str]:
+def normalized_words(text: str) -> list[bytes]:
+    """The body's words, NFKC-normalized and case-folded, as UTF-8 bytes."""
     if text.isascii():
-        return _WORD.findall(text.lower())
+        return _WORD.findall(text.lower().encode("ascii"))
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
-    return _WORD.findall(text.casefold())
+    text = text.casefold()
+    for separator in _SEPARATORS:
+        if separator in text:
+            text = text.replace(separator, " ")
+    return _WORD.findall(text.encode("utf-8"))
 
 
-def content_hash(words: list[str]) -> str:
+def content_hash(words: list[bytes]) -> str:
     """Equal for equal normalized word sequences: xxh3-128 of the words' 64-bit hashes."""
     return xxhash.xxh3_128_hexdigest(word_hashes(words).tobytes())
 
 
-def word_hashes(words: list[str]) -> np.ndarray:
+def word_hashes(words: list[bytes]) -> np.ndarray:
     if len(_word_cache) > _CACHE_LIMIT:
         _word_cache.clear()
     return np.fromiter(map(_word_cache.__getitem__, words), dtype=np.uint64, count=len(words))
@@ -66,7 +82,7 @@ def fmix64(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> np.uint64(33))
 
 
-def shingle_set(words: list[str], n: int) -> np.ndarray:
+def shingle_set(words: list[bytes], n: int) -> np.ndarray:
     """Sorted unique 32-bit hashes of one body's word n-grams (the whole body when shorter)."""
     values, starts = batch_shingles([words], n)
     return sorted_sets(values, starts)[0]
@@ -85,7 +101,7 @@ def jaccard_and_containment(a: np.ndarray, b: np.ndarray) -> tuple[float, float]
     return inter / (len(a) + len(b) - inter), inter / len(a)
 
 
-def batch_shingles(word_lists: list[list[str]], n: int, digests: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+def batch_shingles(word_lists: list[list[bytes]], n: int, digests: list | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Every body's n-gram hashes in text order, repeats kept: ``(values, starts)``, body d's
     being ``values[starts[d]:starts[d + 1]]`` (uint32). A body shorter than n has one shingle,
     itself. When ``digests`` is a list, each body's :func:`content_hash` is appended to it.
