@@ -1,6 +1,6 @@
 """Duplicate detection quality on a simulated syndication corpus built from real gold bodies.
 
-    python bench/dedup_quality.py --gold /work/shared/eval/aeb --seed-file tests/fixtures/seed.txt \
+    python bench/dedup_quality.py --gold ../shared/eval/aeb --seed-file tests/fixtures/seed.txt \
         [--rng 7] [--out bench/results/dedup_quality.json] [--sweep]
 
 Two systems cluster the same corpus (see ``cleaning.evaluate.syndication`` for the simulator and

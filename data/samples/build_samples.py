@@ -1220,7 +1220,7 @@ The university's student union welcomed the announcement but asked that fees be 
 
 # --------------------------------------------------------------------------
 # Seed page (valley-wire-daily).  SEED_TEXT is embedded verbatim so the build
-# does not depend on /work/shared being present.  The page reproduces the
+# does not depend on ../shared being present.  The page reproduces the
 # defect: the whole body (7 paragraphs + trailer) appears twice.
 # --------------------------------------------------------------------------
 
