@@ -108,12 +108,11 @@ def cmd_run(args) -> int:
     return 0
 
 
-PAGE_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
-WARC_SUFFIXES = (".warc", ".warc.gz")
-
-
 def _pages_of(inputs: list[str]):
     """(source_path, url, bytes, content_type) for each page in files, folders and WARC files."""
+    from cleaning.discover import PAGE_SUFFIXES
+    from cleaning.warc import WARC_SUFFIXES
+
     for item in inputs:
         path = Path(item)
         if path.is_dir():
@@ -139,16 +138,13 @@ def _pages_of(inputs: list[str]):
 
 
 def _warc_pages(path: Path):
-    from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
+    from cleaning.warc import iter_pages
+
     try:
-        with path.open("rb") as stream:
-            for record in ArchiveIterator(stream):
-                if record.rec_type != "response":
-                    continue
-                content_type = record.http_headers.get_header("Content-Type") if record.http_headers else None
-                yield str(path), record.rec_headers.get_header("WARC-Target-URI"), record.content_stream().read(), content_type
+        for page in iter_pages(path, with_bodies=True, only_html_200=False):
+            yield str(path), page.url, page.body, page.content_type or None
     except (ArchiveLoadFailed, OSError, EOFError) as exc:
         yield str(path), None, exc, None
 

@@ -70,7 +70,3 @@ class Article:
     wire_agency: str | None = None
     attribution: str | None = None
     fetched_at: datetime | None = None
-
-    @property
-    def word_count(self) -> int:
-        return len(self.text.split())

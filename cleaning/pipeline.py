@@ -169,10 +169,6 @@ def _warc_name(shard: int) -> str:
     return f"shard-{shard:05d}.warc.gz"
 
 
-def has_raw_captures(config: Config, run_date: date) -> bool:
-    return bool(Lake(config.lake).list_files(f"raw/run_date={run_date.isoformat()}", ".parquet"))
-
-
 def raw_shards(config: Config, run_date: date) -> list[int]:
     """Shards of the kept raw captures, for a reprocess run (no discover, no fetch)."""
     files = Lake(config.lake).list_files(f"raw/run_date={run_date.isoformat()}", ".parquet")
@@ -346,7 +342,7 @@ def publish(config: Config, run_date: date, dry_run: bool = False) -> dict:
     return publish_night(config, run_date, dry_run=dry_run, stage_stats=read_stats(Lake(config.lake), run_date))
 
 
-def _reset_for_reprocess(lake: Lake, run_date: date) -> None:
+def reset_for_reprocess(lake: Lake, run_date: date) -> None:
     """Drop tonight's work files except what discover and fetch left (they are not re-run)."""
     wd = work_dir(run_date)
     keep_prefixes = (f"{wd}/candidates/", f"{wd}/failures/discover", f"{wd}/failures/fetch-", f"{wd}/stats/discover", f"{wd}/stats/fetch-")
@@ -403,7 +399,7 @@ def run_night(
         shards = raw_shards(config, run_date)
         if not shards:
             raise FileNotFoundError(f"no raw captures kept for {run_date} under {config.lake}/raw: nothing to reprocess")
-        _reset_for_reprocess(Lake(config.lake), run_date)
+        reset_for_reprocess(Lake(config.lake), run_date)
     else:
         report("discover", 0, 1)
         found = discover(config, run_date, only_sources)

@@ -145,7 +145,7 @@ def _read_work(lake: Lake, run_date: date):
 
     wd = work_dir(run_date)
     final = lake.read_tables(lake.list_files(f"{wd}/final", ".parquet"), schema.CLEANED)
-    sigs = lake.read_tables(lake.list_files(f"{wd}/signatures", ".parquet"), SIGNATURES)
+    sigs = lake.read_tables(lake.list_files(f"{wd}/signatures", ".parquet"), SIGNATURES, columns=["id", "content_hash"])
     decisions = lake.read_table(f"{wd}/decisions.parquet", schema=DECISIONS) if lake.exists(f"{wd}/decisions.parquet") else DECISIONS.empty_table()
     failures = lake.read_tables(lake.list_files(f"{wd}/failures", ".parquet"), schema.FAILURES)
     candidates = lake.read_tables(lake.list_files(f"{wd}/candidates", ".parquet"), schema.CANDIDATES, columns=["url", "source"])
@@ -308,7 +308,8 @@ def _published_signatures(lake: Lake, run_date: date, articles: pa.Table) -> pa.
     from cleaning.dedup.history import HISTORY
     from cleaning.pipeline import work_dir
 
-    sigs = lake.read_tables(lake.list_files(f"{work_dir(run_date)}/signatures", ".parquet"), SIGNATURES)
+    kept = [name for name in HISTORY.names if name in SIGNATURES.names]  # not the shingle sets
+    sigs = lake.read_tables(lake.list_files(f"{work_dir(run_date)}/signatures", ".parquet"), SIGNATURES, columns=kept)
     sigs = sigs.filter(pc.is_in(sigs.column("id"), value_set=articles.column("id")))
     urls = dict(zip(articles.column("id").to_pylist(), articles.column("url").to_pylist()))
     rows = []

@@ -100,5 +100,3 @@ CAPTURES = pa.schema(
 CLEANED = pa.schema(
     [f for f in ARTICLES if f.name not in ("word_count", "content_hash", "cluster_size")]
 )
-
-FAILURE_WORK = FAILURES

@@ -36,6 +36,3 @@ def normalize_url(url: str) -> str:
     path = parts.path or "/"
     return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
 
-
-def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()

@@ -109,8 +109,9 @@ def _page_of(record, file: str, offset: int, body: bytes | None) -> WarcPage | N
     return WarcPage(url, status, headers, body if body is not None else b"", fetched_at, file, offset)
 
 
-def iter_pages(path: str | Path, with_bodies: bool = False):
-    """HTML pages with status 200 in a WARC file or folder, in file and record order."""
+def iter_pages(path: str | Path, with_bodies: bool = False, only_html_200: bool = True):
+    """Pages in a WARC file or folder, in file and record order: the HTML ones with status 200,
+    or with ``only_html_200=False`` every response record."""
     from warcio.archiveiterator import ArchiveIterator
 
     for file in warc_files(path):
@@ -119,7 +120,9 @@ def iter_pages(path: str | Path, with_bodies: bool = False):
             for record in records:
                 body = record.content_stream().read() if with_bodies else None
                 page = _page_of(record, str(file), records.get_record_offset(), body)
-                if page and page.status == 200 and page.content_type.split(";")[0].strip().lower() in HTML_TYPES:
+                if page is None:
+                    continue
+                if not only_html_200 or (page.status == 200 and page.content_type.split(";")[0].strip().lower() in HTML_TYPES):
                     yield page
 
 

@@ -220,7 +220,7 @@ def news_nightly():
             shards = pipeline.raw_shards(config, _date(plan))
             if not shards:
                 raise _fail(f"no raw captures kept for {plan['run_date']} in {config.lake}/raw: nothing to reprocess")
-            pipeline._reset_for_reprocess(pipeline.Lake(config.lake), _date(plan))
+            pipeline.reset_for_reprocess(pipeline.Lake(config.lake), _date(plan))
             return shards
         stats = pipeline.discover(config, _date(plan), plan["sources"] or None)
         log.info("discover: %s", stats)

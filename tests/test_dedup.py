@@ -92,8 +92,6 @@ def test_signature_is_datasketch_affine32_bit_for_bit():
 
 
 def test_abridged_lead_copy_is_found_through_lead_bands():
-    from dataclasses import replace
-
     long_story = STORY + "\n" + OTHER.replace("Heavy rain", "Later, heavy rain") * 3
     abridged = "\n".join(STORY.split("\n")[:3])  # well under half of the long story
     records = [{"id": "full", "text": long_story}, {"id": "cut", "text": abridged}]

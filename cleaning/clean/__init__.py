@@ -114,13 +114,4 @@ def learn_furniture(pages: list[tuple[str, str]], settings: CleanConfig) -> dict
 
 def strip_furniture(text: str, keys: set[str]) -> tuple[str, int]:
     """Remove learned furniture lines from one body (paragraphs are separated by blank lines)."""
-    paragraphs = text.split("\n\n")
-    kept, removed = [], 0
-    from cleaning.clean.text import comparison_key
-
-    for paragraph in paragraphs:
-        if comparison_key(paragraph) in keys:
-            removed += 1
-        else:
-            kept.append(paragraph)
-    return "\n\n".join(kept), removed
+    return strip_learned(text, keys, separator="\n\n")

@@ -61,7 +61,9 @@ def learn_site_furniture(
     return learned
 
 
-def strip_learned(text: str, keys: set[str]) -> tuple[str, int]:
-    lines = text.split("\n")
-    kept = [line for line in lines if comparison_key(line) not in keys]
-    return "\n".join(kept), len(lines) - len(kept)
+def strip_learned(text: str, keys: set[str], separator: str = "\n") -> tuple[str, int]:
+    """Drop the parts of ``text`` (split at ``separator``) whose key was learned; returns the
+    text and how many parts went."""
+    parts = text.split(separator)
+    kept = [part for part in parts if comparison_key(part) not in keys]
+    return separator.join(kept), len(parts) - len(kept)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timezone
 
 from cleaning.clean.decode import decode_html
 from cleaning.clean.furniture import strip_generic
@@ -143,6 +143,3 @@ def _looks_like_index(paragraphs: list[str], declared_non_article: bool) -> bool
     )
     return listish / len(paragraphs) > (0.5 if declared_non_article else 0.7)
 
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)

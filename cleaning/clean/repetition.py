@@ -34,10 +34,6 @@ JOIN_WIDTHS = (2, 3, 4, 5, 6)  # how many short units (a heading, list items) a 
 _ENDS_SENTENCE = re.compile(r"[.!?…。！？][\"'”’)\]」』）]*$")
 
 
-def _is_prose(sentence: str) -> bool:
-    return word_count(sentence) >= PROSE_WORDS and bool(_ENDS_SENTENCE.search(sentence))
-
-
 def split_sentences(paragraph: str) -> list[str]:
     """Split after ., !, ?, … (and closing quotes) before whitespace, or after 。！？, except where
     the next word starts in lower case ("e.g. this", "3 p.m. on"), in any script."""

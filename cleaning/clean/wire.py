@@ -61,13 +61,13 @@ LEAD_DATELINE = re.compile(
 TRAILERS = [
     re.compile(rf"^\(?\s*with (?:inputs from |input from )?(?P<agency>{_AGENCY})(?: inputs?)?\s*\)?\.?$", re.IGNORECASE),
     re.compile(r"^\(?\s*with (?:inputs from )?agencies(?: inputs)?\s*\)?\.?$", re.IGNORECASE),
-    re.compile(r"^\(\s*(?:additional )?(?:reporting|writing|compiled|editing) by .{2,300}\)\.?$", re.IGNORECASE),
+    # a reporting credit names people, and sometimes the agency among them
+    re.compile(rf"^\(\s*(?:additional )?(?:reporting|writing|compiled|editing) by (?=.{{3}})(?:.{{0,300}}?\b(?P<agency>{_AGENCY})\b)?.{{0,300}}\)\.?$", re.IGNORECASE),
     re.compile(rf"^[-–—]+\s*(?P<agency>{_AGENCY})\.?$", re.IGNORECASE),
     re.compile(rf"^\(?(?P<agency>{_AGENCY})\)?\.?$", re.IGNORECASE),
     re.compile(r"^\(this (?:story|article) has not been edited .{0,200}\)\.?$", re.IGNORECASE),
     re.compile(rf"^©?\s*(?:copyright\s+)?(?:\d{{4}}\s+)?(?P<agency>{_AGENCY})\b.{{0,60}}\.?$", re.IGNORECASE),
 ]
-_AGENCY_IN_TEXT = re.compile(rf"\b({_AGENCY})\b", re.IGNORECASE)
 _MAX_STAMP_WORDS = 14
 
 
@@ -95,11 +95,7 @@ def _is_trailer(line: str, info: WireInfo) -> bool:
     for pattern in TRAILERS:
         match = pattern.match(line.strip())
         if match:
-            agency = match.groupdict().get("agency")
-            if agency is None:
-                found = _AGENCY_IN_TEXT.search(line)
-                agency = found.group(1) if found and pattern.pattern.startswith(r"^\(\s*(?:additional") else None
-            info._agency(agency)
+            info._agency(match.groupdict().get("agency"))
             return True
     return False
 

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from cleaning.config import DedupConfig
 from cleaning.dedup.candidates import band_pairs, cross_pairs
-from cleaning.dedup.clusters import UnionFind, canonical_rank
+from cleaning.dedup.clusters import HISTORY_PREFIX, UnionFind, canonical_rank
 from cleaning.dedup.minhash import band_keys, band_layout, batch_signatures
 from cleaning.dedup.shingles import batch_shingles, jaccard_and_containment, lead_of, normalized_words, sorted_sets
 
@@ -44,7 +44,6 @@ SIGNATURES = pa.schema(
         ("shingles", pa.list_(pa.uint32())),  # n-gram hashes in text order, for the verify step; not in history
     ]
 )
-HISTORY_PREFIX = "history:"
 
 
 @dataclass

@@ -9,6 +9,9 @@ only looks at record fields, never at input order, so any order gives the same a
 from __future__ import annotations
 
 
+# History nodes carry this prefix in resolve, since a URL fetched again keeps its article id.
+HISTORY_PREFIX = "history:"
+
 
 class UnionFind:
     def __init__(self):
@@ -48,5 +51,5 @@ def canonical_rank(from_history: bool, history_run_date, published_us: int, word
         history_run_date.isoformat() if from_history and history_run_date else "",
         published_us,
         -word_count,
-        id_.removeprefix("history:"),
+        id_.removeprefix(HISTORY_PREFIX),
     )

@@ -103,13 +103,11 @@ def load_gold(folder: str | Path) -> list[GoldPage]:
 
 
 def ours(page: GoldPage) -> str:
-    from cleaning.clean import Rejected, clean_html
+    from cleaning.clean import clean_one
     from cleaning.config import CleanConfig
 
-    try:
-        return clean_html(page.html, page.url, None, CleanConfig()).text
-    except Rejected:
-        return ""
+    result, _, _ = clean_one(page.html, page.url, None, CleanConfig())
+    return result.text if result is not None else ""
 
 
 def plain_trafilatura(page: GoldPage) -> str:
