@@ -67,8 +67,8 @@ def test_repeated_ids_are_refused():
 
 
 def test_minhash_estimates_jaccard():
-    a = shingle_set(normalized_words(STORY), 5)
-    b = shingle_set(normalized_words(STORY.replace("Akazawa", "Mr Akazawa")), 5)
+    a = shingle_set(STORY, 5)
+    b = shingle_set(STORY.replace("Akazawa", "Mr Akazawa"), 5)
     true_j, _ = jaccard_and_containment(a, b)
     sa, sb = signature(a, 256), signature(b, 256)
     assert abs((sa == sb).mean() - true_j) < 0.1
@@ -85,7 +85,7 @@ def test_signature_is_datasketch_affine32_bit_for_bit():
 
     from cleaning.dedup.minhash import fold32
 
-    shingles = shingle_set(normalized_words(STORY), 4)
+    shingles = shingle_set(STORY, 4)
     reference = MinHash(num_perm=128, seed=1, scheme="affine32", hashfunc=int)
     reference.update_batch(fold32(shingles).tolist())
     assert (signature(shingles, 128) == reference.hashvalues).all()
@@ -98,3 +98,40 @@ def test_abridged_lead_copy_is_found_through_lead_bands():
     with_lead = by_id(dedup_records(records, DedupConfig()))
     assert with_lead["cut"].is_duplicate and with_lead["cut"].containment >= 0.9
     assert with_lead["cut"].jaccard < 0.5  # only containment could have matched it
+
+
+def _hashes_of_reference(text):
+    from cleaning.dedup.shingles import _word_cache
+
+    return [_word_cache[w] for w in normalized_words(text)]
+
+
+TRICKY = [
+    "",
+    "   ",
+    "—…“”",
+    "Plain ASCII, with punctuation: don't-stop! 3.5% of $1,000.",
+    "CAPITALS and MiXeD case",
+    "“Curly” quotes—dashes – and… ellipses\u00a0with\u202fodd\u2009spaces",
+    "Straße STRASSE İstanbul ΣΊΣΥΦΟΣ ﬁnance ½ cup ² ™ ℅ ¨ ´",
+    "Ｆｕｌｌｗｉｄｔｈ　ｗｏｒｄｓ！（ｙｅｓ）",
+    "東京、３月２日。「記者会見」で発表した。",
+    "e\u0301cole <\u0338 a\u0308 \u00a8x",
+    "line one…\nline ½ two\r\nline\tthree\n\n",
+    "Arabic presentation forms: \ufecb\ufeda \ufe83",
+]
+
+
+def test_columnar_tokenizer_equals_the_reference_definition():
+    from cleaning.dedup.shingles import word_hashes
+
+    rng = random.Random(5)
+    pool = [chr(c) for c in range(0x20, 0x3000) if not 0xD800 <= c < 0xE000] + list("\n \u2019\u2026\u00a0")
+    randoms = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 80))) for _ in range(300)]
+    bodies = TRICKY + randoms + [STORY, OTHER]
+    for chunk in (bodies, bodies[::-1], bodies[:1], bodies[5:6]):
+        hashes, counts = word_hashes(chunk)
+        assert counts.tolist() == [len(normalized_words(b)) for b in chunk]
+        expected = [h for body in chunk for h in _hashes_of_reference(body)]
+        assert hashes.tolist() == expected
+    assert word_hashes([])[0].tolist() == []

@@ -30,8 +30,8 @@ import pyarrow as pa
 from cleaning.config import DedupConfig
 from cleaning.dedup.candidates import band_pairs, cross_pairs
 from cleaning.dedup.clusters import HISTORY_PREFIX, UnionFind, canonical_rank
-from cleaning.dedup.minhash import band_keys, band_layout, batch_signatures
-from cleaning.dedup.shingles import batch_shingles, jaccard_and_containment, lead_of, normalized_words, sorted_sets
+from cleaning.dedup.minhash import band_keys, band_layout, batch_signatures, permutations
+from cleaning.dedup.shingles import batch_shingles, jaccard_and_containment, lead_of, sorted_sets, word_hashes
 
 SIGNATURES = pa.schema(
     [
@@ -68,13 +68,13 @@ def bands_per_row(settings: DedupConfig) -> int:
     return bands * (2 if settings.lead_words else 1)
 
 
-def _sign_chunk(args) -> tuple[list[str], list[int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _sign_chunk(args) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Content hashes, word counts, band keys and shingle sets of a list of bodies."""
     texts, settings = args
     bands, rows = layout(settings)
-    word_lists = [normalized_words(text) for text in texts]
+    words, word_counts = word_hashes(texts)
     digests: list[str] = []
-    values, starts = batch_shingles(word_lists, settings.shingle_words, digests)
+    values, starts = batch_shingles(words, word_counts, settings.shingle_words, digests)
     counts = np.diff(starts)
     signed = np.flatnonzero(counts >= settings.min_shingles)
     width = bands * (2 if settings.lead_words else 1)
@@ -87,7 +87,7 @@ def _sign_chunk(args) -> tuple[list[str], list[int], np.ndarray, np.ndarray, np.
             matrix = np.concatenate([matrix, band_keys(lead_sigs, bands, rows, salt=1)], axis=1)
         keys[signed] = matrix
     key_lengths = np.where(counts >= settings.min_shingles, width, 0)
-    return digests, [len(w) for w in word_lists], keys[key_lengths > 0], key_lengths, values, counts
+    return digests, word_counts, keys[key_lengths > 0], key_lengths, values, counts
 
 
 _FORK_TEXTS: list[str] = []
@@ -115,7 +115,9 @@ def signatures(
         size = max(500, min(2000, len(texts) // (workers * 4)))  # small chunks: no idle worker at the end
     bounds = [(i, min(i + size, len(texts))) for i in range(0, len(texts), size)]
     if workers > 1 and len(bounds) > 1 and "fork" in mp.get_all_start_methods():
-        # Forked workers inherit the bodies; only (start, end) pairs and results cross pipes.
+        # Forked workers inherit the bodies and the permutations (made once, here, rather than
+        # once per worker); only (start, end) pairs and results cross pipes.
+        permutations(settings.num_perm)
         global _FORK_TEXTS, _FORK_SETTINGS
         _FORK_TEXTS, _FORK_SETTINGS = texts, settings
         try:
@@ -128,7 +130,7 @@ def signatures(
     if not parts:
         return SIGNATURES.empty_table()
     hashes = [h for part in parts for h in part[0]]
-    word_counts = [c for part in parts for c in part[1]]
+    word_counts = np.concatenate([part[1] for part in parts])
     keys = np.concatenate([part[2].ravel() for part in parts])
     key_lengths = np.concatenate([part[3] for part in parts])
     shingles = np.concatenate([part[4] for part in parts])
@@ -170,7 +172,7 @@ def gather(values: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> tuple[n
 
 
 def _shingles_of(texts: list[str], n: int) -> list[np.ndarray]:
-    return sorted_sets(*batch_shingles([normalized_words(t) for t in texts], n))
+    return sorted_sets(*batch_shingles(*word_hashes(texts), n))
 
 
 def _timestamps(column) -> np.ndarray:

@@ -3,7 +3,8 @@
 Normalization (for both exact and near matching): Unicode NFKC (skipped for pure ASCII, where it
 is the identity), case-folded, and split into words at spaces and punctuation, so punctuation,
 quotes, dashes and spacing never matter. Two bodies with the same word sequence are exact
-duplicates.
+duplicates. :func:`normalized_words` states this for one body; :func:`word_hashes` computes the
+same words for many bodies at once, which is what the pipeline runs (a test holds them equal).
 
 A shingle is a run of ``n`` consecutive words. Each word is hashed once (64-bit xxh3, cached per
 process since news vocabulary repeats), and the n-gram hash is the polynomial
@@ -18,15 +19,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from itertools import chain
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import xxhash
 
-# Words are runs of ASCII letters and digits and of non-ASCII characters, matched on UTF-8 bytes
-# (a bytes pattern runs about 1.6x faster than the Unicode one). Non-ASCII punctuation and spaces
-# that news text actually uses are turned into spaces first, so curly and straight quotes, dashes
-# and no-break spaces all separate words alike.
+# Words are runs of ASCII letters and digits and of non-ASCII characters, matched on UTF-8 bytes.
+# Non-ASCII punctuation and spaces that news text actually uses count as separators too, so curly
+# and straight quotes, dashes and no-break spaces all separate words alike.
 _WORD = re.compile(rb"[0-9A-Za-z\x80-\xff]+")
 _SEPARATORS = (
     "\u00a0\u2009\u200a\u200b\u202f\u3000"  # spaces
@@ -38,39 +39,107 @@ _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _CACHE_LIMIT = 2_000_000
 
 
+def _fold_case(word: bytes) -> bytes:
+    """ASCII letters arrive lower-cased already; other letters are case-folded here, a word at a
+    time (``str.casefold`` is context-free and maps letters to letters, so folding words one by
+    one equals folding the body)."""
+    if word.isascii():
+        return word
+    return word.decode("utf-8", "surrogatepass").casefold().encode("utf-8", "surrogatepass")
+
+
 class _WordHashes(dict):
-    """word -> 64-bit xxh3, filled on first sight (looked up with C-level ``map``)."""
+    """word -> 64-bit xxh3 of its case-folded form, filled on first sight."""
 
     def __missing__(self, word: bytes) -> int:
-        value = self[word] = xxhash.xxh3_64_intdigest(word)
+        value = self[word] = xxhash.xxh3_64_intdigest(_fold_case(word))
         return value
 
 
 _word_cache = _WordHashes()
 
 
+def _nfkc(text: str) -> str:
+    """NFKC of a body, normalizing only the lines that need it: normalization never acts across
+    a line break (a starter that composes with nothing), and a stray ellipsis or fraction in one
+    paragraph should not cost a pass over the whole body."""
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return text
+    return "\n".join(
+        line if line.isascii() or unicodedata.is_normalized("NFKC", line) else unicodedata.normalize("NFKC", line)
+        for line in text.split("\n")
+    )
+
+
 def normalized_words(text: str) -> list[bytes]:
-    """The body's words, NFKC-normalized and case-folded, as UTF-8 bytes."""
-    if text.isascii():
-        return _WORD.findall(text.lower().encode("ascii"))
-    if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
-    text = text.casefold()
+    """The body's words, NFKC-normalized and case-folded, as UTF-8 bytes (the reference
+    definition; :func:`word_hashes` gives the hashes of these words for many bodies at once)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
     for separator in _SEPARATORS:
         if separator in text:
             text = text.replace(separator, " ")
-    return _WORD.findall(text.encode("utf-8"))
+    return _WORD.findall(text.encode("utf-8", "surrogatepass"))
 
 
-def content_hash(words: list[bytes]) -> str:
-    """Equal for equal normalized word sequences: xxh3-128 of the words' 64-bit hashes."""
-    return xxhash.xxh3_128_hexdigest(word_hashes(words).tobytes())
+# Byte translation for the columnar tokenizer: ASCII capitals to lower case, every other ASCII
+# byte that is not a letter or digit to a space; bytes of non-ASCII characters pass unchanged.
+_ASCII_FOLD = bytes(
+    b + 32 if 65 <= b <= 90 else b if (48 <= b <= 57 or 97 <= b <= 122 or b >= 128) else 32 for b in range(256)
+)
+_SEPARATOR_CODES = {
+    width: np.array(sorted(int.from_bytes(s.encode(), "big") for s in _SEPARATORS if len(s.encode()) == width), np.uint32)
+    for width in (2, 3)
+}
 
 
-def word_hashes(words: list[bytes]) -> np.ndarray:
+def _blank_separators(buffer: np.ndarray) -> None:
+    """Overwrite, in place, the UTF-8 bytes of every separator character with spaces (same
+    length, so byte offsets stay valid). ``buffer`` must end with two ASCII bytes."""
+    lead = np.flatnonzero(buffer[:-2] >= 0xC2)
+    if len(lead) == 0:
+        return
+    code = buffer[lead].astype(np.uint32) << np.uint32(8) | buffer[lead + 1]
+    for width, codes in _SEPARATOR_CODES.items():
+        if width == 3:
+            code = code << np.uint32(8) | buffer[lead + 2]
+        hits = lead[np.isin(code, codes)]
+        for k in range(width):
+            buffer[hits + k] = 32
+
+
+def word_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(hashes, counts)``: the 64-bit hashes of every body's normalized words, concatenated in
+    text order (uint64), and each body's word count.
+
+    Columnar, so no Python object is made per word: the bodies are joined into one byte buffer,
+    separators become spaces (a byte table for ASCII, a vectorized match for the rest), word
+    boundaries are found with numpy, and Arrow's dictionary encoding reduces the words to the
+    chunk's distinct ones, the only ones hashed in Python.
+    """
+    encoded = [_nfkc(text).encode("utf-8", "surrogatepass") for text in texts]
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    # A space before, between and after the bodies: every word then starts after a space and
+    # ends before one, and no word runs from one body into the next.
+    joined = bytearray((b" " + b" ".join(encoded) + b"  ").translate(_ASCII_FOLD))
+    buffer = np.frombuffer(joined, dtype=np.uint8)  # a view: blanking writes through to ``joined``
+    if any(not e.isascii() for e in encoded):
+        _blank_separators(buffer)
+    space = buffer == 32
+    edges = np.flatnonzero(space[1:] != space[:-1]) + 1
+    starts, ends = edges[0::2], edges[1::2]
+    body_starts = np.cumsum(lengths + 1) - lengths  # offset of each body's first byte
+    counts = np.diff(np.searchsorted(starts, np.append(body_starts, len(buffer))))
+    word_lengths = ends - starts
+    offsets = np.concatenate([[0], np.cumsum(word_lengths)]).astype(np.int64)
+    words = pa.Array.from_buffers(
+        pa.large_binary(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(joined.translate(None, b" "))]
+    )
+    encoded_words = pc.dictionary_encode(words)
     if len(_word_cache) > _CACHE_LIMIT:
         _word_cache.clear()
-    return np.fromiter(map(_word_cache.__getitem__, words), dtype=np.uint64, count=len(words))
+    distinct = encoded_words.dictionary.to_pylist()
+    distinct_hashes = np.fromiter(map(_word_cache.__getitem__, distinct), dtype=np.uint64, count=len(distinct))
+    return distinct_hashes[encoded_words.indices.to_numpy()], counts.astype(np.int64)
 
 
 def fmix64(values: np.ndarray) -> np.ndarray:
@@ -82,10 +151,9 @@ def fmix64(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> np.uint64(33))
 
 
-def shingle_set(words: list[bytes], n: int) -> np.ndarray:
+def shingle_set(text: str, n: int) -> np.ndarray:
     """Sorted unique 32-bit hashes of one body's word n-grams (the whole body when shorter)."""
-    values, starts = batch_shingles([words], n)
-    return sorted_sets(values, starts)[0]
+    return sorted_sets(*batch_shingles(*word_hashes([text]), n))[0]
 
 
 def jaccard_and_containment(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -101,21 +169,18 @@ def jaccard_and_containment(a: np.ndarray, b: np.ndarray) -> tuple[float, float]
     return inter / (len(a) + len(b) - inter), inter / len(a)
 
 
-def batch_shingles(word_lists: list[list[bytes]], n: int, digests: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+def batch_shingles(words: np.ndarray, counts: np.ndarray, n: int, digests: list | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Every body's n-gram hashes in text order, repeats kept: ``(values, starts)``, body d's
-    being ``values[starts[d]:starts[d + 1]]`` (uint32). A body shorter than n has one shingle,
-    itself. When ``digests`` is a list, each body's :func:`content_hash` is appended to it.
+    being ``values[starts[d]:starts[d + 1]]`` (uint32), from :func:`word_hashes`' output. A body
+    shorter than n has one shingle, itself. When ``digests`` is a list, each body's content hash
+    (xxh3-128 of its word hashes, equal exactly when the normalized word sequences are) is
+    appended to it.
 
     One numpy pass over all bodies replaces a dozen small calls per body, whose fixed cost
     dominated at news lengths; nothing is sorted here, since MinHash does not need order and
     only the few bodies that become candidates need sorted sets (:func:`sorted_sets`).
     """
-    bodies = len(word_lists)
-    counts = np.fromiter((len(w) for w in word_lists), dtype=np.int64, count=bodies)
-    if len(_word_cache) > _CACHE_LIMIT:
-        _word_cache.clear()
-    total = int(counts.sum())
-    words = np.fromiter(map(_word_cache.__getitem__, chain.from_iterable(word_lists)), dtype=np.uint64, count=total)
+    total = len(words)
     ends = np.cumsum(counts)
     begins = ends - counts
     if digests is not None:
