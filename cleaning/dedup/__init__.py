@@ -207,7 +207,10 @@ def resolve(
     n = tonight.num_rows
     width = bands_per_row(settings)
     ids = tonight.column("id").to_pylist()
-    hashes = tonight.column("content_hash").to_pylist()
+    # Content hashes as small integer codes (the strings are only looked at for history rows).
+    encoded_hashes = pc.dictionary_encode(tonight.column("content_hash")).combine_chunks()
+    distinct_hashes = encoded_hashes.dictionary
+    codes = encoded_hashes.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     published = _timestamps(tonight.column("published_at"))
     words = tonight.column("word_count").to_numpy(zero_copy_only=False)
 
@@ -218,32 +221,29 @@ def resolve(
         uf.union(a, b)
         evidence[(min(a, b), max(a, b))] = (method, jac, con)
 
-    # Exact duplicates: the first row (by id) of each content hash represents it.
-    representative: dict[str, int] = {}
-    for i in range(n):  # rows are in id order already
-        first = representative.setdefault(hashes[i], i)
-        if first != i:
-            link(first, i, "exact", 1.0, 1.0)
+    # Exact duplicates: the first row (by id; rows are in id order) of each content hash
+    # represents it, and only representatives take part in near matching.
+    _, first_of_code = np.unique(codes, return_index=True)
+    representative = first_of_code[codes]
+    for i in np.flatnonzero(representative != np.arange(n)).tolist():
+        link(int(representative[i]), i, "exact", 1.0, 1.0)
 
-    reps = np.array(sorted(representative.values()), dtype=np.int64)
     rows, keys = key_matrix(band_column, width)
     rows = position_of[rows]
-    by_position = np.argsort(rows, kind="stable")
-    rows, keys = rows[by_position], keys[by_position]
     is_rep = np.zeros(n, dtype=bool)
-    is_rep[reps] = True
-    keep = is_rep[rows]
-    rows, keys = rows[keep], keys[keep]
+    is_rep[first_of_code] = True
+    by_position = np.argsort(rows, kind="stable")
+    chosen = by_position[is_rep[rows[by_position]]]  # one gather of the wide key matrix, not two
+    rows, keys = rows[chosen], keys[chosen]
     pairs = band_pairs(keys, rows)
 
     # History: find the few earlier rows that touch tonight (same hash, or a shared band key)
     # with columnar operations, and materialize only those. History row k becomes node n + k.
     h_ids: list[str] = []
+    h_codes: list[int] = []
     if history is not None and history.num_rows:
-        import pyarrow.compute as pc
-
         exact_rows = np.flatnonzero(
-            pc.is_in(history.column("content_hash"), value_set=pa.array(list(representative), pa.string()))
+            pc.is_in(history.column("content_hash"), value_set=distinct_hashes)
             .fill_null(False)
             .to_numpy(zero_copy_only=False)
         )
@@ -253,22 +253,27 @@ def resolve(
         involved = np.unique(np.concatenate([exact_rows, cross[:, 1]])).astype(np.int64)
         touched = history.take(pa.array(involved))
         h_ids = [HISTORY_PREFIX + i for i in touched.column("id").to_pylist()]
-        h_hashes = touched.column("content_hash").to_pylist()
+        # code of tonight's equal hash, or -1
+        h_codes = pc.index_in(touched.column("content_hash"), value_set=distinct_hashes).fill_null(-1).to_pylist()
         h_published = _timestamps(touched.column("published_at"))
         h_words = touched.column("word_count").to_numpy(zero_copy_only=False)
         h_dates = touched.column("run_date").to_pylist()
-        for k, h in enumerate(h_hashes):
-            if h in representative:
-                link(representative[h], n + k, "exact", 1.0, 1.0)
+        for k, code in enumerate(h_codes):
+            if code >= 0:
+                link(int(first_of_code[code]), n + k, "exact", 1.0, 1.0)
         if len(cross):
             cross[:, 1] = n + np.searchsorted(involved, cross[:, 1])
             pairs = np.concatenate([pairs, cross])
     node_id = lambda i: ids[i] if i < n else h_ids[i - n]  # noqa: E731
+    row_codes = codes.tolist()
+    node_code = lambda i: row_codes[i] if i < n else h_codes[i - n]  # noqa: E731
 
     pairs = [tuple(p) for p in pairs.tolist() if uf.find(p[0]) != uf.find(p[1])]
     needed = sorted({i for pair in pairs for i in pair})
     shingle_cache: dict[int, np.ndarray] = {}
-    stored = sets.combine_chunks() if sets is not None else None
+    stored = None
+    if sets is not None:  # one chunk is used as it is: combining would copy every shingle
+        stored = sets.chunk(0) if sets.num_chunks == 1 else sets.combine_chunks()
     if stored is not None:
         stored_values = stored.values.to_numpy(zero_copy_only=False)
         stored_offsets = stored.offsets.to_numpy(zero_copy_only=False)
@@ -318,15 +323,14 @@ def resolve(
             chained.append((member, canonical))
     needs_measure = [
         (a, c) for a, c in chained
-        if (min(a, c), max(a, c)) not in evidence and hashes[a] != (hashes[c] if c < n else h_hashes[c - n])
+        if (min(a, c), max(a, c)) not in evidence and node_code(a) != node_code(c)
     ]
     load_shingles(sorted({i for pair in needs_measure for i in pair}))
     for member, canonical in chained:
         key = (min(member, canonical), max(member, canonical))
-        canonical_hash = hashes[canonical] if canonical < n else h_hashes[canonical - n]
         if key in evidence:
             method, jac, con = evidence[key]
-        elif hashes[member] == canonical_hash:
+        elif node_code(member) == node_code(canonical):
             method, jac, con = "exact", 1.0, 1.0
         else:  # joined through a chain of copies: measure against the canonical itself
             jac, con, _ = verify(shingle_cache[member], shingle_cache[canonical], settings)

@@ -162,10 +162,9 @@ def jaccard_and_containment(a: np.ndarray, b: np.ndarray) -> tuple[float, float]
         return 0.0, 0.0
     if len(a) > len(b):
         a, b = b, a
-    # binary search of the smaller set in the larger: no concatenation, no re-sort
-    at = np.searchsorted(b, a)
-    at[at == len(b)] = 0
-    inter = int(np.count_nonzero(b[at] == a))
+    # Binary search of the smaller set in the larger: no concatenation, no re-sort. A value past
+    # b's end is clipped to b's last element, which it cannot equal.
+    inter = int(np.count_nonzero(np.take(b, np.searchsorted(b, a), mode="clip") == a))
     return inter / (len(a) + len(b) - inter), inter / len(a)
 
 
