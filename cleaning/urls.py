@@ -24,6 +24,8 @@ def normalize_url(url: str) -> str:
     if scheme not in DEFAULT_PORTS:
         return url
     host = (parts.hostname or "").lower().rstrip(".")
+    if ":" in host:  # an IPv6 literal keeps its brackets, or the port could not be told apart
+        host = f"[{host}]"
     port = parts.port
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     if parts.username:

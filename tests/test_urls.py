@@ -9,3 +9,9 @@ def test_tracking_fragments_ports_and_case():
 
 def test_local_paths_unchanged():
     assert normalize_url("/data/pages/a.html") == "/data/pages/a.html"
+
+
+def test_ipv6_literals_keep_their_brackets():
+    assert normalize_url("http://[::1]:8080/a?utm_medium=x") == "http://[::1]:8080/a"
+    assert normalize_url("https://[2001:DB8::1]:443/") == "https://[2001:db8::1]/"
+    assert normalize_url(normalize_url("http://[fe80::1]/x")) == "http://[fe80::1]/x"
