@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--rng", type=int, default=1)
     parser.add_argument("--skip-baseline", action="store_true")
-    parser.add_argument("--out", default="bench/results/dedup_speed.json")
+    parser.add_argument("--out", default="bench/results/dedup_speed_run1.json")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
