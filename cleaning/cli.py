@@ -57,7 +57,15 @@ def _write_records(records: list[dict], out: Path, arrow_schema=None) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pylist(records, schema=arrow_schema) if arrow_schema else pa.Table.from_pylist(records)
+        if arrow_schema is None:
+            # every field of every record, in order of first appearance (from_pylist alone would
+            # take the first record's fields and silently drop the rest)
+            names = list(dict.fromkeys(name for record in records for name in record))
+            records = [{name: record.get(name) for name in names} for record in records]
+        try:
+            table = pa.Table.from_pylist(records, schema=arrow_schema)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise SystemExit(f"error: these records do not fit one Parquet schema ({exc}); write .jsonl instead") from None
         pq.write_table(table, out, compression="zstd")
     elif out.suffix in (".jsonl", ".ndjson"):
         with out.open("w", encoding="utf-8") as fh:
@@ -180,34 +188,83 @@ def cmd_extract(args) -> int:
 
 
 def cmd_dedup(args) -> int:
+    """One output row per input record, the record's own fields first, as they came in."""
+    from cleaning.clean.metadata import parse_time
+    from cleaning.dedup import dedup_records
+
+    source = Path(args.input)
+    records = _read_records(source)
+    for number, record in enumerate(records, 1):
+        if not isinstance(record, dict):
+            raise SystemExit(f"error: record {number} is not an object with 'id' and 'text'")
+        if "id" not in record or "text" not in record:
+            raise SystemExit(f"error: record {number} has no {'id' if 'id' not in record else 'text'!r} field")
+        if record["id"] is None or isinstance(record["id"], (dict, list)):
+            raise SystemExit(f"error: record {number} has an id that is not a string or number: {record['id']!r}")
+        if record["text"] is not None and not isinstance(record["text"], str):
+            raise SystemExit(f"error: record {number} has a 'text' that is not a string")
+    inputs = []
+    for record in records:  # parsed copies: the records themselves are written back unchanged
+        published = record.get("published_at")
+        inputs.append({"id": str(record["id"]), "text": record["text"], "published_at": parse_time(published) if isinstance(published, str) else published})
+    try:
+        decided = dedup_records(inputs, _dedup_settings(args), workers=os.cpu_count() or 1)
+    except ValueError as exc:  # repeated ids
+        raise SystemExit(f"error: {exc}") from None
+    decisions = {d.id: d for d in decided}
+    # Ids come back as given (a number stays a number), unless they mix types and the output
+    # is Parquet, whose columns hold one type: then all are strings.
+    as_given = _suffix(args.out) != ".parquet" or len({type(r["id"]) for r in records}) <= 1
+    original_id = {str(r["id"]): r["id"] if as_given else str(r["id"]) for r in records}
+    columns = {
+        "cluster_id": [original_id[decisions[i["id"]].cluster_id] for i in inputs],
+        "canonical_id": [original_id[decisions[i["id"]].canonical_id] for i in inputs],
+        "is_duplicate": [decisions[i["id"]].is_duplicate for i in inputs],
+    }
+    out = Path(args.out)
+    if source.suffix == ".parquet" and out.suffix == ".parquet":
+        _write_parquet_with(source, columns, out)
+    else:
+        rows = [{**r, "id": original_id[str(r["id"])], **{k: v[n] for k, v in columns.items()}} for n, r in enumerate(records)]
+        _write_records(rows, out)
+    dupes = sum(columns["is_duplicate"])
+    print(f"{len(records)} records, {dupes} duplicates, {len(records) - dupes} kept -> {args.out}", file=sys.stderr)
+    return 0
+
+
+def _suffix(path: str) -> str:
+    return Path(path).suffix.lower()
+
+
+def _dedup_settings(args):
     from dataclasses import replace
 
     from cleaning.config import DedupConfig
-    from cleaning.dedup import dedup_records
 
-    records = _read_records(Path(args.input))
-    for number, record in enumerate(records, 1):
-        if "id" not in record or "text" not in record:
-            raise SystemExit(f"error: record {number} has no {'id' if 'id' not in record else 'text'!r} field")
     settings = DedupConfig()
-    if args.threshold is not None:
-        settings = replace(settings, jaccard_threshold=args.threshold)
-    if args.containment is not None:
-        settings = replace(settings, containment_threshold=args.containment)
-    for record in records:
-        if isinstance(record.get("published_at"), str):
-            from cleaning.clean.metadata import parse_time
+    for flag, field_name in (("threshold", "jaccard_threshold"), ("containment", "containment_threshold")):
+        value = getattr(args, flag)
+        if value is None:
+            continue
+        if not 0 < value <= 1:
+            raise SystemExit(f"error: --{flag} must be in (0, 1], got {value}")
+        settings = replace(settings, **{field_name: value})
+    return settings
 
-            record["published_at"] = parse_time(record["published_at"])
-    decisions = {d.id: d for d in dedup_records(records, settings, workers=os.cpu_count() or 1)}
-    out = []
-    for record in records:
-        d = decisions[str(record["id"])]
-        out.append({**record, "id": str(record["id"]), "cluster_id": d.cluster_id, "canonical_id": d.canonical_id, "is_duplicate": d.is_duplicate})
-    _write_records(out, Path(args.out))
-    dupes = sum(1 for r in out if r["is_duplicate"])
-    print(f"{len(out)} records, {dupes} duplicates, {len(out) - dupes} kept -> {args.out}", file=sys.stderr)
-    return 0
+
+def _write_parquet_with(source: Path, columns: dict, out: Path) -> None:
+    """Parquet in, Parquet out: the input table with the new columns appended, so every input
+    column keeps its exact type."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(source)
+    for name, values in columns.items():
+        if name in table.column_names:
+            table = table.drop_columns([name])
+        kind = pa.bool_() if name == "is_duplicate" else table.schema.field("id").type
+        table = table.append_column(name, pa.array(values, kind))
+    pq.write_table(table, out, compression="zstd")
 
 
 def cmd_report(args) -> int:
@@ -253,6 +310,8 @@ def cmd_eval_extraction(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from cleaning.config import DedupConfig
+
     parser = argparse.ArgumentParser(prog="cleaning", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -277,8 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("dedup", help="records with id and text -> duplicate flags", description="Find exact and near-duplicate records; one output row per input with cluster_id, canonical_id, is_duplicate.")
     p.add_argument("input", help="JSONL or Parquet with 'id' and 'text' (other fields are carried through)")
     p.add_argument("--out", required=True, help="output file, .jsonl or .parquet")
-    p.add_argument("--threshold", type=float, help="Jaccard threshold for near duplicates (default 0.7)")
-    p.add_argument("--containment", type=float, help="containment threshold for abridged copies (default 0.8)")
+    p.add_argument("--threshold", type=float, help=f"Jaccard threshold for near duplicates (default {DedupConfig.jaccard_threshold})")
+    p.add_argument("--containment", type=float, help=f"containment threshold for abridged copies (default {DedupConfig.containment_threshold})")
     p.set_defaults(func=cmd_dedup)
 
     p = sub.add_parser("report", help="per-source summary of a published night", description="Print the per-source counts of one published run date.")

@@ -80,3 +80,56 @@ def test_help_lists_every_command(capsys):
     text = capsys.readouterr().out
     for command in ("run", "extract", "dedup", "report", "eval"):
         assert command in text
+
+
+BODY = "Rescuers reached the stranded hikers after a night on the ridge, the mountain service said on Sunday morning."
+
+
+def test_dedup_carries_every_field_through_unchanged(tmp_path):
+    src = tmp_path / "in.jsonl"
+    rows = [
+        {"id": 1, "text": BODY, "published_at": "2025-08-28T07:00:00Z"},
+        {"id": 2, "text": BODY.upper(), "published_at": "2025-08-27T07:00:00Z"},
+        {"id": 3, "text": None, "tags": ["late", "field"]},  # a field only the last record has
+    ]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out.jsonl"
+    assert main(["dedup", str(src), "--out", str(out)]) == 0
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in got] == [1, 2, 3]  # numbers stay numbers
+    assert got[0]["published_at"] == "2025-08-28T07:00:00Z"  # as given, not re-formatted
+    assert got[0]["canonical_id"] == 2 and got[0]["is_duplicate"]  # the earlier publication wins
+    assert got[2]["tags"] == ["late", "field"]
+    parquet = tmp_path / "out.parquet"
+    assert main(["dedup", str(src), "--out", str(parquet)]) == 0
+    table = pq.read_table(parquet)
+    assert table.column("tags").to_pylist() == [None, None, ["late", "field"]]
+    assert table.column("canonical_id").to_pylist() == [2, 2, 3]
+
+
+def test_dedup_parquet_to_parquet_keeps_column_types(tmp_path):
+    import datetime as dt
+
+    import pyarrow as pa
+
+    src = tmp_path / "in.parquet"
+    when = [dt.datetime(2025, 8, 28, tzinfo=dt.timezone.utc), dt.datetime(2025, 8, 29, tzinfo=dt.timezone.utc)]
+    pq.write_table(pa.table({"id": pa.array([10, 11], pa.int64()), "text": [BODY, BODY + " Updated."], "seen": pa.array(when, pa.timestamp("ms", tz="UTC"))}), src)
+    out = tmp_path / "out.parquet"
+    assert main(["dedup", str(src), "--out", str(out)]) == 0
+    table = pq.read_table(out)
+    assert table.schema.field("seen").type == pa.timestamp("ms", tz="UTC")
+    assert table.schema.field("canonical_id").type == pa.int64()
+    assert table.column("is_duplicate").to_pylist() == [True, False]  # no dates: the longer body is kept
+    assert table.column("canonical_id").to_pylist() == [11, 11]
+
+
+def test_dedup_refuses_bad_thresholds_and_repeated_ids(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": BODY}) + "\n")
+    with pytest.raises(SystemExit, match=r"--threshold must be in \(0, 1\]"):
+        main(["dedup", str(src), "--out", str(tmp_path / "o.jsonl"), "--threshold", "1.5"])
+    src.write_text(json.dumps({"id": 1, "text": BODY}) + "\n" + json.dumps({"id": "1", "text": "other"}) + "\n")
+    with pytest.raises(SystemExit, match="ids must be unique"):
+        main(["dedup", str(src), "--out", str(tmp_path / "o.jsonl")])
+    assert not (tmp_path / "o.jsonl").exists()
