@@ -287,6 +287,9 @@ def cmd_report(args) -> int:
     rows = manifest.get("rows", {})
     if rows:
         print("rows: " + ", ".join(f"{table} {n}" for table, n in rows.items()))
+    withheld = manifest.get("withheld_rows", {})
+    if withheld:
+        print("withheld, not published: " + ", ".join(f"{table} {n}" for table, n in withheld.items()))
     seconds: dict[str, float] = {}
     for stats in manifest.get("stages", []):
         seconds[stats["stage"]] = seconds.get(stats["stage"], 0.0) + float(stats.get("seconds", 0.0))

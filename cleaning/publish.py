@@ -80,6 +80,8 @@ def check_night(lake: Lake, run_date: date) -> list[str]:
         return [f"no manifest for {run_date}: the night was never completely published"]
     manifest = lake.read_json(rel)
     attempt, files = manifest.get("attempt"), manifest.get("files") or {}
+    if manifest.get("status") == "failed":
+        return [f"the night {run_date} failed and was not published: {manifest.get('error', 'failure bound')}"]
     if not attempt:
         return [f"the manifest for {run_date} names no publish attempt (written before the lake had attempts)"]
     problems = []
@@ -109,6 +111,8 @@ def read_night(lake: Lake, run_date: date, tables: tuple[str, ...] = TABLES) -> 
     if not lake.exists(rel):
         raise NightNotConsistent(f"no manifest for {run_date}: the night was never completely published")
     manifest = lake.read_json(rel)
+    if manifest.get("status") == "failed":
+        raise NightNotConsistent(f"the night {run_date} failed and was not published: {manifest.get('error', 'failure bound')}")
     out = {}
     for table in tables:
         data = lake.read_table(partition_file(table, run_date))
@@ -251,45 +255,54 @@ def publish_night(config: Config, run_date: date, dry_run: bool = False, stage_s
         "summary": summary,
         "stages": stage_stats or [],
     }
-    if not dry_run:
-        _commit_night(lake, config, run_date, tables, manifest, started)
     share = summary["totals"]["failure_share"]
+    reason = None
     if share > config.max_failure_share:
+        # A failed night publishes only what explains it: its failures and a manifest saying so.
+        # Its articles and duplicates are withheld (a reader globbing a table must never get a
+        # night that failed), they do not enter the history, and an earlier publication of the
+        # same date stays as it was.
         reason = f"failure share {share:.1%} is above the bound {config.max_failure_share:.0%} for {run_date}"
-        if not dry_run:  # the night's files stay for inspection; the manifest says the night failed
-            manifest.update(status="failed", failure_bound=config.max_failure_share, error=reason)
-            lake.write_json(manifest_file(run_date), manifest)
+        withheld = [name for name in TABLES if name != "failures"]
+        manifest.update(status="failed", failure_bound=config.max_failure_share, error=reason)
+        manifest["withheld_rows"] = {name: manifest["rows"].pop(name) for name in withheld}
+    if not dry_run:
+        _commit_night(lake, config, run_date, {name: tables[name] for name in manifest["rows"]}, manifest, started)
+    if reason:
         raise RunFailed(reason + ":\n" + format_summary(summary))
     return manifest
 
 
 def _commit_night(lake: Lake, config: Config, run_date: date, tables: dict[str, pa.Table], manifest: dict, started: float) -> None:
-    """Stage, commit table by table, history, manifest last, then drop the staging folder."""
+    """Stage, commit table by table, history, manifest last, then drop the staging folder.
+    ``tables`` holds the tables to publish: all of them, or only ``failures`` for a failed night,
+    which then adds nothing to the history either."""
     from cleaning.dedup import history as hist
 
     attempt = manifest["attempt"]
     timings = {"build": round(time.monotonic() - started, 3)}
     mark = time.monotonic()
     staged, files = {}, {}
-    for name in TABLES:
+    for name in tables:
         metadata = {**schema.PUBLISHED[name].metadata, ATTEMPT_KEY: attempt.encode(), b"run_date": run_date.isoformat().encode()}
         data = parquet_bytes(tables[name].replace_schema_metadata(metadata))
         staged[name] = f"{staging_dir(run_date, attempt)}/{name}.parquet.staged"
         lake.write_bytes(staged[name], data)
         files[name] = {"path": partition_file(name, run_date), "rows": tables[name].num_rows, "bytes": len(data), "sha256": sha256(data)}
-    for name in TABLES:  # an upload that went wrong must not reach a table
+    for name in tables:  # an upload that went wrong must not reach a table
         if lake.size(staged[name]) != files[name]["bytes"]:
             raise OSError(f"staged {staged[name]} is {lake.size(staged[name])} bytes, expected {files[name]['bytes']}: nothing published")
     timings["stage"] = round(time.monotonic() - mark, 3)
     _crash_point("staged")
     mark = time.monotonic()
-    for name in TABLES:
+    for name in tables:
         lake.commit(staged[name], files[name]["path"])
         _crash_point(name)
     timings["commit"] = round(time.monotonic() - mark, 3)
     mark = time.monotonic()
-    hist.save(lake, run_date, _published_signatures(lake, run_date, tables["articles"]))
-    hist.prune(lake, run_date, config.dedup.history_days)
+    if "articles" in tables:
+        hist.save(lake, run_date, _published_signatures(lake, run_date, tables["articles"]))
+        hist.prune(lake, run_date, config.dedup.history_days)
     timings["history"] = round(time.monotonic() - mark, 3)
     _crash_point("history")
     manifest["files"] = files

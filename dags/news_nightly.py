@@ -26,8 +26,8 @@ refused by `plan`, the first task.
 **Outputs.** `publish` updates one Asset per table (`newsclean_articles`, `newsclean_duplicates`,
 `newsclean_failures`) with `{"run_date", "lake", "path", "rows"}` in the event's extra, and logs
 the per-source summary (also: `cleaning report D`). A night whose failure share passes
-`[pipeline] max_failure_share` fails in `publish`, loudly, with that summary; its `failures`
-partition and manifest are written for inspection.
+`[pipeline] max_failure_share` fails in `publish`, loudly, with that summary; only its `failures`
+partition and manifest are written, for inspection (its articles are withheld).
 
 **Needs** the pool `newsclean_http` (`airflow pools set newsclean_http 4 "outbound HTTP"`,
 done by `make setup`): without it `discover` and `fetch` wait forever under a scheduler.

@@ -141,3 +141,42 @@ def test_lake_reads_in_duckdb_and_pandas(night):
     assert rows == (EXPECTED["published"], EXPECTED["published"])
     frame = pd.read_parquet(lake / "articles", filters=[("run_date", "=", "2025-08-28")])
     assert len(frame) == EXPECTED["published"]
+
+
+def test_a_failed_night_publishes_only_its_failures(night, tmp_path, capsys):
+    """Past the failure bound: no articles, duplicates or history for that date, and an earlier
+    publication of the same date is left as it was; readers and the report are told."""
+    import shutil
+    from dataclasses import replace
+
+    from cleaning import cli
+    from cleaning.pipeline import RunFailed
+    from cleaning.publish import NightNotConsistent, check_night, read_night
+    from cleaning.store import Lake
+
+    config, published_lake, _ = night
+    strict = lambda lake: replace(config, lake=str(lake), max_failure_share=0.01)  # noqa: E731
+    fresh = tmp_path / "fresh"
+    with pytest.raises(RunFailed, match="above the bound"):
+        run_night(strict(fresh), NIGHT)
+    day = f"run_date={NIGHT.isoformat()}"
+    assert not (fresh / "articles" / day).exists() and not (fresh / "duplicates" / day).exists()
+    assert not (fresh / "history" / day).exists()
+    assert len(read(fresh, "failures")) == EXPECTED["failures"]
+    manifest = json.loads((fresh / "manifests" / day / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    assert manifest["withheld_rows"] == {"articles": EXPECTED["published"], "duplicates": EXPECTED["duplicates"]}
+    assert "failed and was not published" in check_night(Lake(str(fresh)), NIGHT)[0]
+
+    again = tmp_path / "again"  # a good night, then a failed re-run of it
+    shutil.copytree(published_lake, again)
+    before = (again / "articles" / day / "part-0.parquet").read_bytes()
+    with pytest.raises(RunFailed):
+        run_night(strict(again), NIGHT)
+    assert (again / "articles" / day / "part-0.parquet").read_bytes() == before
+    assert (again / "history" / day / "signatures.parquet").exists()
+    with pytest.raises(NightNotConsistent, match="failed"):
+        read_night(Lake(str(again)), NIGHT)
+    capsys.readouterr()
+    assert cli.main(["report", NIGHT.isoformat(), "--config", str(config.path), "--lake", str(again)]) == 3
+    assert f"withheld, not published: articles {EXPECTED['published']}" in capsys.readouterr().out
