@@ -118,3 +118,26 @@ def test_index_page_is_not_an_article():
     html = f"<html><head><title>Latest</title><meta property='og:type' content='website'></head><body><ul>{teasers}</ul></body></html>"
     result, reason, _ = clean_one(html.encode(), None, None, SETTINGS)
     assert result is None and reason in ("not_article", "too_short", "empty")
+
+
+def test_comments_inside_paragraphs_cost_no_words():
+    # Server-rendered React pages put empty comments between text pieces ("suffered<!-- --> months");
+    # with a link in the same paragraph, comment nodes left in the parsed tree cost whole paragraphs.
+    def rendered(p):
+        w = p.split(" ")
+        link = f"<span><a href='https://data.example/report'>{w[2]}</a></span>"
+        return f"<p class='sc-1 a'>{' '.join(w[:2])} {link} {' '.join(w[3:8])}<!-- --> {' '.join(w[8:])}</p>"
+
+    body = "<div class='js_expandable-container'>" + "".join(rendered(p) for p in PARAS) + "</div>"
+    result, reason, _ = clean_one(page(body), "https://news.example/a", None, SETTINGS)
+    assert reason is None
+    for p in PARAS:
+        assert p in result.text
+
+
+@pytest.mark.parametrize("stray", ["\x01", "\x1f", "\ufffe", "\x0b"])
+def test_stray_control_characters_do_not_lose_the_page(stray):
+    body = "".join(f"<p>{p}</p>" for p in PARAS).replace("October", f"October{stray}")
+    result, reason, _ = clean_one(page(body), "https://news.example/a", None, SETTINGS)
+    assert reason is None
+    assert all(p in result.text for p in PARAS[2:]) and "starts in October" in result.text

@@ -3,15 +3,30 @@
 The rules (byte order mark, then the HTTP header, then the page's own declaration, with valid
 UTF-8 trusted over a single-byte label) live in :mod:`cleaning.charset`, shared with fetching, so
 a page read from disk or a WARC is decoded exactly like one fetched tonight.
+
+Characters XML does not allow (C0 controls other than tab and line breaks, U+FFFE, U+FFFF) are
+removed: one stray control byte pasted in by a CMS made the extractor return nothing for the
+whole page. Vertical tab and form feed, which word processors use as line breaks, become spaces
+so the words on either side stay apart.
 """
 
 from __future__ import annotations
 
+import re
+
 from cleaning.charset import effective_charset
+
+_NOT_XML = re.compile("[\x00-\x08\x0e-\x1f\ufffe\uffff]")
+_BREAKS = str.maketrans({"\x0b": " ", "\x0c": " "})
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> str:
     charset = effective_charset(body, content_type)
     if charset == "utf-8" and body.startswith(b"\xef\xbb\xbf"):
         charset = "utf-8-sig"
-    return body.decode(charset, errors="replace")
+    text = body.decode(charset, errors="replace")
+    if _NOT_XML.search(text):
+        text = _NOT_XML.sub("", text)
+    if "\x0b" in text or "\x0c" in text:
+        text = text.translate(_BREAKS)
+    return text

@@ -14,6 +14,7 @@ Nothing here keeps state between pages, so results never depend on what was clea
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from datetime import timezone
 
@@ -73,6 +74,21 @@ def extract_main_text(page, url: str | None) -> tuple[str | None, object]:
     return document.text, document
 
 
+_parsers = threading.local()
+
+
+def _parser():
+    """An HTML parser that drops comments and processing instructions while parsing. Left in the
+    tree, a comment inside a paragraph costs the words after it: trafilatura strips comment nodes,
+    and an lxml node removed from its parent takes its tail text along (measured on the AEB pages:
+    three articles lost 13-46% of their words this way). One parser per thread, as lxml wants."""
+    if not hasattr(_parsers, "html"):
+        from lxml import html as lxml_html
+
+        _parsers.html = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False)
+    return _parsers.html
+
+
 def clean_html(body: bytes, url: str | None, content_type: str | None, settings: CleanConfig) -> CleanPage:
     """Raises :class:`Rejected` when the page yields no article."""
     if not body or not body.strip():
@@ -87,7 +103,7 @@ def clean_html(body: bytes, url: str | None, content_type: str | None, settings:
     from lxml import html as lxml_html
 
     try:
-        tree = lxml_html.document_fromstring(html)
+        tree = lxml_html.document_fromstring(html, parser=_parser())
     except (etree.ParserError, ValueError) as exc:
         raise Rejected("unparseable", str(exc)) from None
     meta = read_meta(tree)
