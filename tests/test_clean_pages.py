@@ -141,3 +141,31 @@ def test_stray_control_characters_do_not_lose_the_page(stray):
     result, reason, _ = clean_one(page(body), "https://news.example/a", None, SETTINGS)
     assert reason is None
     assert all(p in result.text for p in PARAS[2:]) and "starts in October" in result.text
+
+
+def test_a_tiny_precision_result_is_checked_against_the_default_mode(monkeypatch):
+    """Precision mode settling on a reprint notice must not cost the story (seen on a real page)."""
+    from cleaning.clean import page as page_module
+
+    notice = "This copy is for your personal, non-commercial use only. To order presentation-ready copies visit our reprints desk."
+    real = page_module.extract_main_text
+    calls = []
+
+    def narrow_first(tree, url, favor_precision=True):
+        calls.append(favor_precision)
+        return (notice, None) if favor_precision else real(tree, url, favor_precision=False)
+
+    monkeypatch.setattr(page_module, "extract_main_text", narrow_first)
+    result, reason, _ = clean_one(page("".join(f"<p>{p}</p>" for p in PARAS)), "https://news.example/a", None, SETTINGS)
+    assert reason is None and calls == [True, False]
+    assert all(p in result.text for p in PARAS) and "reprints" not in result.text
+
+    def recorded(tree, url, favor_precision=True):
+        calls.append(favor_precision)
+        return real(tree, url, favor_precision=favor_precision)
+
+    monkeypatch.setattr(page_module, "extract_main_text", recorded)
+    calls.clear()  # a brief both modes agree on stays as precision mode found it
+    brief = "".join(f"<p>{p}</p>" for p in PARAS[:2])
+    result, reason, _ = clean_one(page(brief), "https://news.example/b", None, SETTINGS)
+    assert reason is None and calls == [True, False] and PARAS[0] in result.text
