@@ -135,3 +135,15 @@ def test_columnar_tokenizer_equals_the_reference_definition():
         expected = [h for body in chunk for h in _hashes_of_reference(body)]
         assert hashes.tolist() == expected
     assert word_hashes([])[0].tolist() == []
+
+
+def test_chunking_by_size_and_characters_does_not_change_signatures(monkeypatch):
+    import cleaning.dedup as dedup
+
+    bodies = [STORY, OTHER, STORY * 3, "", OTHER.upper(), STORY[:200]] * 3
+    records = [(f"r{i}", text, None) for i, text in enumerate(bodies)]
+    whole = dedup.signatures(records, DedupConfig())
+    monkeypatch.setattr(dedup, "CHUNK_CHARS", 1500)  # several chunks, and bodies larger than one
+    assert len(dedup._chunks([t for _, t, _ in records], 4000)) > 5
+    assert dedup.signatures(records, DedupConfig()).equals(whole)
+    assert dedup._chunks(["x" * 10, "y" * 10, "z"], 2) == [(0, 2), (2, 3)]

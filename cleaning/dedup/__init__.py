@@ -99,6 +99,23 @@ def _sign_range(bounds: tuple[int, int]):
     return _sign_chunk((_FORK_TEXTS[start:end], _FORK_SETTINGS))
 
 
+CHUNK_CHARS = 16_000_000  # a chunk's working arrays take about ten bytes per character of text
+
+
+def _chunks(texts: list[str], size: int) -> list[tuple[int, int]]:
+    """(start, end) ranges of at most ``size`` bodies and, unless one body is larger alone, at
+    most :data:`CHUNK_CHARS` characters, so a few huge bodies cannot blow up one chunk's memory."""
+    bounds, start, chars = [], 0, 0
+    for i, text in enumerate(texts):
+        if i > start and (i - start >= size or chars + len(text) > CHUNK_CHARS):
+            bounds.append((start, i))
+            start, chars = i, 0
+        chars += len(text)
+    if start < len(texts):
+        bounds.append((start, len(texts)))
+    return bounds
+
+
 def _list_array(values: np.ndarray, lengths: np.ndarray, type_: pa.DataType) -> pa.Array:
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(values.ravel(), type_.value_type))
@@ -113,7 +130,7 @@ def signatures(
     size = 4000
     if workers > 1 and len(texts) >= 2000:
         size = max(500, min(2000, len(texts) // (workers * 4)))  # small chunks: no idle worker at the end
-    bounds = [(i, min(i + size, len(texts))) for i in range(0, len(texts), size)]
+    bounds = _chunks(texts, size)
     if workers > 1 and len(bounds) > 1 and "fork" in mp.get_all_start_methods():
         # Forked workers inherit the bodies and the permutations (made once, here, rather than
         # once per worker); only (start, end) pairs and results cross pipes.
