@@ -158,33 +158,53 @@ def _warc_pages(path: Path):
 
 
 def cmd_extract(args) -> int:
+    from concurrent.futures import ProcessPoolExecutor
+    from contextlib import nullcontext
+    from functools import partial
+    from itertools import islice, repeat
+
     from cleaning.clean import clean_one
     from cleaning.config import CleanConfig
 
     settings = CleanConfig(repeat_min_words=args.min_repeat_words)
+    workers = args.workers or os.cpu_count() or 1
+    pages = iter(_pages_of(args.inputs))
     records = []
-    for source_path, url, data, content_type in _pages_of(args.inputs):
-        record = {"source_path": source_path, "url": url, "title": None, "text": None, "published_at": None, "wire_agency": None, "error": None}
-        if isinstance(data, Exception):
-            record["error"] = f"unreadable: {data}"
-            records.append(record)
-            continue
-        page, reason, detail = clean_one(data, url, content_type, settings)
-        if page is None:
-            record["error"] = f"{reason}: {detail}" if detail else reason
-        else:
-            record.update(
-                url=url or page.meta.canonical_url,
-                title=page.meta.title,
-                text=page.text,
-                published_at=page.meta.published_at.isoformat() if page.meta.published_at else None,
-                wire_agency=page.wire_agency,
-            )
-        records.append(record)
+    with ProcessPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as pool:
+        # In batches, so a folder of any size never holds more than one batch of pages in memory.
+        while batch := list(islice(pages, EXTRACT_BATCH)):
+            readable = [(data, url, content_type) for _, url, data, content_type in batch if not isinstance(data, Exception)]
+            columns = [list(column) for column in zip(*readable)] or [[], [], []]
+            run = partial(pool.map, chunksize=4) if pool else map
+            results = iter(run(clean_one, *columns, repeat(settings, len(readable))))
+            for source_path, url, data, _ in batch:
+                records.append(_extracted(source_path, url, data, None if isinstance(data, Exception) else next(results)))
     _write_records(records, Path(args.out))
     failed = sum(1 for r in records if r["error"])
     print(f"{len(records)} pages, {len(records) - failed} articles, {failed} rejected -> {args.out}", file=sys.stderr)
     return 0
+
+
+EXTRACT_BATCH = 256
+
+
+def _extracted(source_path: str, url: str | None, data, result) -> dict:
+    record = {"source_path": source_path, "url": url, "title": None, "text": None, "published_at": None, "wire_agency": None, "error": None}
+    if isinstance(data, Exception):
+        record["error"] = f"unreadable: {data}"
+        return record
+    page, reason, detail = result
+    if page is None:
+        record["error"] = f"{reason}: {detail}" if detail else reason
+    else:
+        record.update(
+            url=url or page.meta.canonical_url,
+            title=page.meta.title,
+            text=page.text,
+            published_at=page.meta.published_at.isoformat() if page.meta.published_at else None,
+            wire_agency=page.wire_agency,
+        )
+    return record
 
 
 def cmd_dedup(args) -> int:
@@ -334,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", help=".html, .html.gz or .warc[.gz] files, or folders of them")
     p.add_argument("--out", required=True, help="output file, .jsonl or .parquet")
     p.add_argument("--min-repeat-words", type=int, default=8, help="shortest repeated block removed (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=0, help="processes to clean pages with (default: one per core)")
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("dedup", help="records with id and text -> duplicate flags", description="Find exact and near-duplicate records; one output row per input with cluster_id, canonical_id, is_duplicate.")

@@ -133,3 +133,18 @@ def test_dedup_refuses_bad_thresholds_and_repeated_ids(tmp_path):
     with pytest.raises(SystemExit, match="ids must be unique"):
         main(["dedup", str(src), "--out", str(tmp_path / "o.jsonl")])
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_extract_gives_the_same_records_with_one_or_several_processes(tmp_path, monkeypatch):
+    import cleaning.cli as cli
+
+    (tmp_path / "broken.html.gz").write_bytes(b"not gzip at all")
+    monkeypatch.setattr(cli, "EXTRACT_BATCH", 5)  # several batches, one of them partly unreadable
+    outputs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}.jsonl"
+        assert main(["extract", str(SAMPLES / "coastal-ledger"), str(tmp_path / "broken.html.gz"), "--out", str(out), "--workers", workers]) == 0
+        outputs.append(out.read_text())
+    assert outputs[0] == outputs[1]
+    rows = [json.loads(line) for line in outputs[0].splitlines()]
+    assert rows[-1]["error"].startswith("unreadable") and sum(1 for r in rows if r["text"]) >= 10
