@@ -53,3 +53,34 @@ def test_learned_furniture_needs_share_and_page_floor():
     assert "tiny" not in learned  # below the page floor
     assert learned["ledger"] == {"gettheledgerdailyeverymorning"}
     assert strip_learned(f"Body line.\n{promo}", learned["ledger"]) == ("Body line.", 1)
+
+
+def test_the_headline_at_the_top_of_the_body_is_dropped_and_only_it():
+    from cleaning.clean.headline import strip_headline
+
+    title = "Late trains approved for three suburban lines"
+    body = ["Late trains approved for three suburban lines", "The regional transport authority approved a new timetable."]
+    assert strip_headline(body, title) == (body[1:], True)
+    assert strip_headline(["Politics", "Late trains approved for three suburban lines", body[1]], title + " | Northgate Herald")[0] == ["Politics", body[1]]
+    assert strip_headline(["“Late trains approved” for three suburban lines"], title)[1]  # quotes folded
+    lede = "Late trains approved for three suburban lines will run from October, the authority said on Monday after a long debate."
+    assert strip_headline([lede], title) == ([lede], False)  # a lede that opens with the headline's words stays
+    assert strip_headline(["Intro", "Other", title], title) == (["Intro", "Other", title], False)  # only near the top
+    assert strip_headline(body, None) == (body, False)
+
+
+def test_clean_keeps_the_headline_in_the_title_not_the_body():
+    from cleaning.clean import clean_one
+    from cleaning.config import CleanConfig
+
+    paras = [
+        "The regional transport authority approved a new timetable on Monday that adds late-night trains on three suburban lines.",
+        "Officials said the change, which starts in October, follows two years of complaints from shift workers and hospital staff.",
+    ]
+    html = (
+        "<html><head><title>Late trains approved - Northgate Herald</title></head><body><article>"
+        "<h1>Late trains approved</h1>" + "".join(f"<p>{p}</p>" for p in paras) + "</article></body></html>"
+    ).encode()
+    page, reason, _ = clean_one(html, "https://news.example/a", None, CleanConfig())
+    assert reason is None
+    assert page.text.split("\n\n")[0] == paras[0]

@@ -5,8 +5,9 @@
 3. text hygiene: NFC, mojibake repair, whitespace (:mod:`.text`);
 4. repeated blocks inside the page removed, first occurrence kept (:mod:`.repetition`);
 5. generic site furniture lines dropped (:mod:`.furniture`);
-6. date stamps, bylines and wire trailers moved into metadata (:mod:`.wire`);
-7. pages that are not articles rejected with a reason.
+6. the headline repeated at the top of the body dropped: it is the title (:mod:`.headline`);
+7. date stamps, bylines and wire trailers moved into metadata (:mod:`.wire`);
+8. pages that are not articles rejected with a reason.
 
 Nothing here keeps state between pages, so results never depend on what was cleaned before.
 """
@@ -20,6 +21,7 @@ from datetime import timezone
 
 from cleaning.clean.decode import decode_html
 from cleaning.clean.furniture import strip_generic
+from cleaning.clean.headline import strip_headline
 from cleaning.clean.metadata import PageMeta, read_meta
 from cleaning.clean.repetition import remove_repeats
 from cleaning.clean.text import tidy, word_count
@@ -138,6 +140,7 @@ def clean_html(body: bytes, url: str | None, content_type: str | None, settings:
     paragraphs = tidy(text).split("\n")
     paragraphs, repeated = remove_repeats(paragraphs, settings.repeat_min_words)
     paragraphs, furniture = strip_generic(paragraphs)
+    paragraphs, _ = strip_headline(paragraphs, meta.title)
     paragraphs, wire = strip_wire_furniture(paragraphs)
 
     for label, date_text in wire.stamps:
