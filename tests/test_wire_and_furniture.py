@@ -84,3 +84,16 @@ def test_clean_keeps_the_headline_in_the_title_not_the_body():
     page, reason, _ = clean_one(html, "https://news.example/a", None, CleanConfig())
     assert reason is None
     assert page.text.split("\n\n")[0] == paras[0]
+
+
+def test_labelled_time_stamps_leave_the_body():
+    body, info = strip_wire_furniture(["Updated at 1:23 p.m. EDT", TEXT, "Posted 9:05am", "Updated at 1:23 p.m. the council met again."])
+    assert body == [TEXT, "Updated at 1:23 p.m. the council met again."]
+    assert info.stamps == []  # no date to keep
+
+
+def test_the_reporters_address_at_the_foot_is_a_trailer():
+    body, info = strip_wire_furniture([TEXT, "Write to Al Root at allen.root@example.com"])
+    assert body == [TEXT] and info.attribution == "Write to Al Root at allen.root@example.com"
+    mid = [TEXT, "Contact the clinic at help@clinic.example for an appointment, the council said.", TEXT]
+    assert strip_wire_furniture(mid)[0] == mid  # only at the foot, and only a line that ends with the address

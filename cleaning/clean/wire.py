@@ -3,11 +3,12 @@
 Three places are examined, all with anchored patterns so ordinary sentences are not touched:
 
 * stand-alone short lines anywhere that are only a date stamp ("- Aug 28, 2025,",
-  "Updated Aug 28, 2025 1:11 PM IST") or only a byline ("By Jane Doe");
+  "Updated Aug 28, 2025 1:11 PM IST"), a labelled time stamp ("Updated at 1:23 p.m. EDT") or
+  only a byline ("By Jane Doe");
 * the start of the first body paragraph, for an agency dateline ("LISBON, Aug 27 (Reuters) -",
   "WASHINGTON (AP) —");
 * the last lines of the body, for trailers ("(With Reuters inputs)", "(Reporting by ...; Editing
-  by ...)", "-- AFP", "PTI").
+  by ...)", "-- AFP", "PTI", "Write to Jane Doe at jane@example.com").
 
 Agencies found this way fill ``wire_agency`` (first found wins); removed trailers are joined into
 ``attribution``.
@@ -52,6 +53,13 @@ DATE_LINE = re.compile(
     rf"(?:on\s+)?(?:[a-z]+day,?\s+)?(?P<date>{_DATE}){_TIME}?[\s,.|]*$",
     re.IGNORECASE,
 )
+# A stamp with a time and no date ("Updated at 1:23 p.m. EDT") says nothing the metadata can
+# keep, but is no body text either; unlike a date stamp it needs its label.
+TIME_LINE = re.compile(
+    r"^[-–—•|\s]*(?:updated|last updated|published|posted|modified)\s*:?\s*(?:at\s+)?"
+    r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*\(?[A-Z]{2,5}\)?)?[\s,.|]*$",
+    re.IGNORECASE,
+)
 BYLINE = re.compile(r"^\s*(?:by|written by|words by)\s+[^\W\d][\w.'’ -]*(?:,|\band\b|&|[\w.'’ -])*$", re.IGNORECASE)
 LEAD_DATELINE = re.compile(
     rf"^(?P<place>[A-Z][A-Za-z.'’ -]{{1,40}}?)?,?\s*(?:{_MONTH}\s+\d{{1,2}}\s*)?"
@@ -66,6 +74,8 @@ TRAILERS = [
     re.compile(rf"^[-–—]+\s*(?P<agency>{_AGENCY})\.?$", re.IGNORECASE),
     re.compile(rf"^\(?(?P<agency>{_AGENCY})\)?\.?$", re.IGNORECASE),
     re.compile(r"^\(this (?:story|article) has not been edited .{0,200}\)\.?$", re.IGNORECASE),
+    # the reporter's address at the foot of a story ("Write to Jane Doe at jane.doe@example.com")
+    re.compile(r"^(?:write to|contact|reach|e-?mail)\b.{0,120}?[\w.+-]+@[\w-]+(?:\.[\w-]+)+\.?$", re.IGNORECASE),
     re.compile(rf"^©?\s*(?:copyright\s+)?(?:\d{{4}}\s+)?(?P<agency>{_AGENCY})\b.{{0,60}}\.?$", re.IGNORECASE),
 ]
 _MAX_STAMP_WORDS = 14
@@ -108,6 +118,8 @@ def strip_wire_furniture(paragraphs: list[str]) -> tuple[list[str], WireInfo]:
             stamp = DATE_LINE.match(line)
             if stamp:
                 info.stamps.append(((stamp.group("label") or "published").lower(), stamp.group("date")))
+                continue
+            if TIME_LINE.match(line):
                 continue
             if BYLINE.match(line) and len(line.split()) <= 8:
                 info.bylines.append(line.strip())
