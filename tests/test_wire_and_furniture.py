@@ -44,6 +44,10 @@ def test_generic_furniture_lines():
     assert is_generic_furniture("Sign up for the Morning Briefing newsletter")
     assert not is_generic_furniture("Watchdogs said the merger would raise prices for millions of households.")
     assert not is_generic_furniture(TEXT)
+    for label in ("Tags", "Tags: economy, rates", "12 Comments", "Comments (3)", "Leave a comment", "Tell us what you think..."):
+        assert is_generic_furniture(label), label
+    for prose in ("Tags are small labels that shops attach to clothes.", "Comments from the minister were sharp."):
+        assert not is_generic_furniture(prose), prose
 
 
 def test_learned_furniture_needs_share_and_page_floor():

@@ -25,7 +25,9 @@ GENERIC_FURNITURE = re.compile(
     r"|watch|listen|click here|tap here|download (?:the|our) app|story continues below|advertisement|sponsored"
     r"|follow (?:us|\w+ \w+) on|like us on|join (?:us|our \w+) on|share (?:this|on)|get the .{0,40}(?:newsletter|in your inbox)"
     r"|sign up (?:for|to)|subscribe (?:to|now|for)|for more (?:news|updates|stories)|catch all the"
-    r")\b",
+    r"|(?:leave|post|add|write) a (?:comment|reply)|tell us what you think|like this (?:story|article)"
+    r")\b"
+    r"|^\W*tags?\s*(?::|$)|^\W*(?:\d+\s+)?comments?\s*(?:\(\d+\))?\s*$",
     re.IGNORECASE,
 )
 _MAX_FURNITURE_WORDS = 30
