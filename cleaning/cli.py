@@ -303,6 +303,11 @@ def cmd_report(args) -> int:
     print(f"run {args.date}: {'FAILED' if failed else 'published'} {manifest['published_at']}, code {manifest['code_version']}, config {manifest['config_digest']}")
     if failed:
         print(f"error: {manifest.get('error', 'failure share above the bound')}")
+        print("nothing of the night was published but its failures; the counts show what would have been")
+    later = sorted(lake.list_files(f"manifests/run_date={args.date.isoformat()}", ".json"))
+    for report in (r for r in later if r.rsplit("/", 1)[-1].startswith("failed-")):
+        attempt = lake.read_json(report)
+        print(f"note: a later run failed at {attempt['published_at']} and changed nothing: {attempt.get('error')} (report: {report})")
     print(format_summary(manifest["summary"]))
     rows = manifest.get("rows", {})
     if rows:

@@ -72,6 +72,11 @@ class NightNotConsistent(RuntimeError):
     or an attempt died between its commits and the night has not been published again since."""
 
 
+class NightFailed(NightNotConsistent):
+    """The night failed its failure bound and was never published: reading again will not help
+    until the night is run again successfully."""
+
+
 def check_night(lake: Lake, run_date: date) -> list[str]:
     """What keeps ``run_date``'s tables from being the complete, consistent publication its
     manifest describes; an empty list when they are. Reads the manifest and the Parquet footers."""
@@ -112,7 +117,7 @@ def read_night(lake: Lake, run_date: date, tables: tuple[str, ...] = TABLES) -> 
         raise NightNotConsistent(f"no manifest for {run_date}: the night was never completely published")
     manifest = lake.read_json(rel)
     if manifest.get("status") == "failed":
-        raise NightNotConsistent(f"the night {run_date} failed and was not published: {manifest.get('error', 'failure bound')}")
+        raise NightFailed(f"the night {run_date} failed and was not published: {manifest.get('error', 'failure bound')}")
     out = {}
     for table in tables:
         data = lake.read_table(partition_file(table, run_date))
@@ -256,21 +261,36 @@ def publish_night(config: Config, run_date: date, dry_run: bool = False, stage_s
         "stages": stage_stats or [],
     }
     share = summary["totals"]["failure_share"]
-    reason = None
-    if share > config.max_failure_share:
-        # A failed night publishes only what explains it: its failures and a manifest saying so.
-        # Its articles and duplicates are withheld (a reader globbing a table must never get a
-        # night that failed), they do not enter the history, and an earlier publication of the
-        # same date stays as it was.
-        reason = f"failure share {share:.1%} is above the bound {config.max_failure_share:.0%} for {run_date}"
-        withheld = [name for name in TABLES if name != "failures"]
-        manifest.update(status="failed", failure_bound=config.max_failure_share, error=reason)
-        manifest["withheld_rows"] = {name: manifest["rows"].pop(name) for name in withheld}
+    if share <= config.max_failure_share:
+        if not dry_run:
+            _commit_night(lake, config, run_date, tables, manifest, started)
+        return manifest
+    # A failed night publishes nothing a reader of the tables could mistake for a night: its
+    # articles and duplicates are withheld and stay out of the history. A first attempt at the
+    # date publishes its failures and a manifest saying it failed, for inspection; a re-run of a
+    # date already published leaves that publication exactly as it was and writes its report
+    # beside the manifest instead.
+    reason = f"failure share {share:.1%} is above the bound {config.max_failure_share:.0%} for {run_date}"
+    manifest.update(status="failed", failure_bound=config.max_failure_share, error=reason)
     if not dry_run:
-        _commit_night(lake, config, run_date, {name: tables[name] for name in manifest["rows"]}, manifest, started)
-    if reason:
-        raise RunFailed(reason + ":\n" + format_summary(summary))
-    return manifest
+        if _published(lake, run_date):
+            manifest["withheld_rows"], manifest["rows"] = manifest["rows"], {}
+            manifest["report_file"] = failed_report_file(run_date, manifest["attempt"])
+            lake.write_json(manifest["report_file"], manifest)
+        else:
+            manifest["withheld_rows"] = {name: manifest["rows"].pop(name) for name in TABLES if name != "failures"}
+            _commit_night(lake, config, run_date, {"failures": tables["failures"]}, manifest, started)
+    raise RunFailed(f"{reason}; nothing of the night was published (the counts show what would have been):\n" + format_summary(summary))
+
+
+def failed_report_file(run_date: date, attempt: str) -> str:
+    """Where a failed re-run of an already published night leaves its manifest-like report."""
+    return f"manifests/run_date={run_date.isoformat()}/failed-{attempt}.json"
+
+
+def _published(lake: Lake, run_date: date) -> bool:
+    rel = manifest_file(run_date)
+    return lake.exists(rel) and lake.read_json(rel).get("status") != "failed"
 
 
 def _commit_night(lake: Lake, config: Config, run_date: date, tables: dict[str, pa.Table], manifest: dict, started: float) -> None:

@@ -151,7 +151,7 @@ def test_a_failed_night_publishes_only_its_failures(night, tmp_path, capsys):
 
     from cleaning import cli
     from cleaning.pipeline import RunFailed
-    from cleaning.publish import NightNotConsistent, check_night, read_night
+    from cleaning.publish import NightFailed, check_night, read_night
     from cleaning.store import Lake
 
     config, published_lake, _ = night
@@ -168,15 +168,28 @@ def test_a_failed_night_publishes_only_its_failures(night, tmp_path, capsys):
     assert manifest["withheld_rows"] == {"articles": EXPECTED["published"], "duplicates": EXPECTED["duplicates"]}
     assert "failed and was not published" in check_night(Lake(str(fresh)), NIGHT)[0]
 
-    again = tmp_path / "again"  # a good night, then a failed re-run of it
+    with pytest.raises(NightFailed):
+        read_night(Lake(str(fresh)), NIGHT)
+
+    again = tmp_path / "again"  # a good night, then a failed re-run of it: the night stays as it was
     shutil.copytree(published_lake, again)
-    before = (again / "articles" / day / "part-0.parquet").read_bytes()
+    published = lambda: {  # noqa: E731  (what readers see: the tables, the history, the manifests)
+        p.relative_to(again): p.read_bytes()
+        for top in ("articles", "duplicates", "failures", "history", "manifests")
+        for p in (again / top).rglob("*")
+        if p.is_file()
+    }
+    before = published()
     with pytest.raises(RunFailed):
         run_night(strict(again), NIGHT)
-    assert (again / "articles" / day / "part-0.parquet").read_bytes() == before
-    assert (again / "history" / day / "signatures.parquet").exists()
-    with pytest.raises(NightNotConsistent, match="failed"):
-        read_night(Lake(str(again)), NIGHT)
+    after = published()
+    reports = [p for p in after if p.name.startswith("failed-")]
+    assert len(reports) == 1 and {p: b for p, b in after.items() if p not in reports} == before
+    manifest, tables = read_night(Lake(str(again)), NIGHT)
+    assert tables["articles"].num_rows == EXPECTED["published"] and check_night(Lake(str(again)), NIGHT) == []
     capsys.readouterr()
-    assert cli.main(["report", NIGHT.isoformat(), "--config", str(config.path), "--lake", str(again)]) == 3
+    assert cli.main(["report", NIGHT.isoformat(), "--config", str(config.path), "--lake", str(again)]) == 0
+    assert "a later run failed" in capsys.readouterr().out
+    capsys.readouterr()
+    assert cli.main(["report", NIGHT.isoformat(), "--config", str(config.path), "--lake", str(fresh)]) == 3
     assert f"withheld, not published: articles {EXPECTED['published']}" in capsys.readouterr().out
