@@ -69,6 +69,10 @@ def test_the_headline_at_the_top_of_the_body_is_dropped_and_only_it():
     assert strip_headline(["“Late trains approved” for three suburban lines"], title)[1]  # quotes folded
     lede = "Late trains approved for three suburban lines will run from October, the authority said on Monday after a long debate."
     assert strip_headline([lede], title) == ([lede], False)  # a lede that opens with the headline's words stays
+    one_sentence = ["Japan's economy shrank 0.4% in the second quarter.", "More text."]  # the title only adds words
+    assert strip_headline(one_sentence, "Japan's economy shrank 0.4% in the second quarter, data show")[1] is False
+    labelled = ["‘The Medium is the Message’: the 7th Light Festival", "More text."]
+    assert strip_headline(labelled, "'The Medium is the Message': the 7th Light Festival | Inexhibit")[1]
     assert strip_headline(["Intro", "Other", title], title) == (["Intro", "Other", title], False)  # only near the top
     assert strip_headline(body, None) == (body, False)
 

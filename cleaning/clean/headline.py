@@ -2,18 +2,30 @@
 
 Extractors often return the page's ``<h1>`` as the first line of the main text. Left there it
 doubles the title in every row, and it hurts duplicate detection, since syndicated copies are
-re-headlined. A leading line (one of the first two, at most 40 words) is dropped when its
-comparison key (case, quotes, dashes and punctuation folded) equals the title's, or when one
-is the other plus a suffix such as " | Site name": the line must cover at least half of the
-title, or the title 80% of the line.
+re-headlined. A leading line (one of the first two, at most 40 words) is dropped when it reads
+the same as the title (comparison keys: case, quotes, dashes and punctuation folded), or as a run
+of the parts of the title, or the title as a run of the line's parts, cut at separators such as
+" | " or " - " (a site name or a section label beside the headline). A line that only starts like the title is kept: a lede may
+open with the headline's words.
 """
 
 from __future__ import annotations
+
+import re
 
 from cleaning.clean.text import comparison_key
 
 _MAX_WORDS = 40
 _LOOK_AT = 2
+# " | Site", " - Site", " — Site", " · Site", " / Site", " :: Site", "Label: Headline"
+_SEPARATOR = re.compile(r"\s*[|·•»/]\s*|\s+[-–—:]{1,2}\s+|:\s+")
+
+
+def _part_keys(text: str) -> set[str]:
+    """Keys of every run of consecutive parts of ``text`` cut at separators ("A: B | Site" gives
+    A, B, Site, A: B, B | Site and the whole)."""
+    keys = [comparison_key(part) for part in _SEPARATOR.split(text)][:8]
+    return {"".join(keys[i:j]) for i in range(len(keys)) for j in range(i + 1, len(keys) + 1)} - {""}
 
 
 def is_headline(line: str, title: str | None) -> bool:
@@ -22,13 +34,7 @@ def is_headline(line: str, title: str | None) -> bool:
     line_key, title_key = comparison_key(line), comparison_key(title)
     if not line_key or not title_key:
         return False
-    if line_key == title_key:
-        return True
-    if title_key.startswith(line_key):  # the title adds the site's name
-        return len(line_key) >= 0.5 * len(title_key)
-    if line_key.startswith(title_key):  # the line adds a kicker or a label after it
-        return len(title_key) >= 0.8 * len(line_key)
-    return False
+    return line_key == title_key or line_key in _part_keys(title) or title_key in _part_keys(line)
 
 
 def strip_headline(paragraphs: list[str], title: str | None) -> tuple[list[str], bool]:
