@@ -209,7 +209,6 @@ def _extracted(source_path: str, url: str | None, data, result) -> dict:
 
 def cmd_dedup(args) -> int:
     """One output row per input record, the record's own fields first, as they came in."""
-    from cleaning.clean.metadata import parse_time
     from cleaning.dedup import dedup_records
 
     source = Path(args.input)
@@ -224,9 +223,8 @@ def cmd_dedup(args) -> int:
         if record["text"] is not None and not isinstance(record["text"], str):
             raise SystemExit(f"error: record {number} has a 'text' that is not a string")
     inputs = []
-    for record in records:  # parsed copies: the records themselves are written back unchanged
-        published = record.get("published_at")
-        inputs.append({"id": str(record["id"]), "text": record["text"], "published_at": parse_time(published) if isinstance(published, str) else published})
+    for number, record in enumerate(records, 1):  # parsed copies: the records are written back unchanged
+        inputs.append({"id": str(record["id"]), "text": record["text"], "published_at": _publication_time(record.get("published_at"), number)})
     try:
         decided = dedup_records(inputs, _dedup_settings(args), workers=os.cpu_count() or 1)
     except ValueError as exc:  # repeated ids
@@ -250,6 +248,23 @@ def cmd_dedup(args) -> int:
     dupes = sum(columns["is_duplicate"])
     print(f"{len(records)} records, {dupes} duplicates, {len(records) - dupes} kept -> {args.out}", file=sys.stderr)
     return 0
+
+
+def _publication_time(value, number: int) -> datetime | None:
+    """A record's ``published_at`` as an aware UTC datetime (it only ranks canonicals)."""
+    from datetime import timezone
+
+    from cleaning.clean.metadata import parse_time
+
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return parse_time(value)  # unreadable text ranks as unknown, like a page without a date
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    raise SystemExit(f"error: record {number} has a 'published_at' that is not a date or time: {value!r}")
 
 
 def _suffix(path: str) -> str:

@@ -169,3 +169,11 @@ def test_a_tiny_precision_result_is_checked_against_the_default_mode(monkeypatch
     brief = "".join(f"<p>{p}</p>" for p in PARAS[:2])
     result, reason, _ = clean_one(page(brief), "https://news.example/b", None, SETTINGS)
     assert reason is None and calls == [True, False] and PARAS[0] in result.text
+
+
+def test_control_characters_go_whatever_the_charset():
+    from cleaning.clean.decode import decode_html
+
+    assert decode_html(b'<meta charset="utf-7"><p>Hello +AAc- world</p>') == '<meta charset="utf-7"><p>Hello  world</p>'
+    utf16 = "\ufeff<p>Hello\x01 world\x0b again</p>".encode("utf-16-le")
+    assert decode_html(utf16) == "<p>Hello world  again</p>"

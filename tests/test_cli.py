@@ -148,3 +148,19 @@ def test_extract_gives_the_same_records_with_one_or_several_processes(tmp_path, 
     assert outputs[0] == outputs[1]
     rows = [json.loads(line) for line in outputs[0].splitlines()]
     assert rows[-1]["error"].startswith("unreadable") and sum(1 for r in rows if r["text"]) >= 10
+
+
+def test_dedup_takes_dates_of_any_kind_and_refuses_numbers(tmp_path):
+    import datetime as dt
+
+    import pyarrow as pa
+
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": ["late", "early"], "text": [BODY, BODY], "published_at": pa.array([dt.date(2025, 8, 29), dt.date(2025, 8, 28)], pa.date32())}), src)
+    out = tmp_path / "out.parquet"
+    assert main(["dedup", str(src), "--out", str(out)]) == 0
+    assert pq.read_table(out).column("canonical_id").to_pylist() == ["early", "early"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "a", "text": BODY, "published_at": 1756339200}) + "\n")
+    with pytest.raises(SystemExit, match="record 1 has a 'published_at' that is not a date"):
+        main(["dedup", str(bad), "--out", str(tmp_path / "o.jsonl")])

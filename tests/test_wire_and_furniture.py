@@ -105,3 +105,6 @@ def test_the_reporters_address_at_the_foot_is_a_trailer():
     assert body == [TEXT] and info.attribution == "Write to Al Root at allen.root@example.com"
     mid = [TEXT, "Contact the clinic at help@clinic.example for an appointment, the council said.", TEXT]
     assert strip_wire_furniture(mid)[0] == mid  # only at the foot, and only a line that ends with the address
+    assert strip_wire_furniture([TEXT, "Contact the reporter at jdoe@example.com."])[0] == [TEXT]
+    closing = [TEXT, "Contact the council at info@council.example."]
+    assert strip_wire_furniture(closing)[0] == closing  # the story's own last sentence

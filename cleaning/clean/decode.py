@@ -13,6 +13,7 @@ so the words on either side stay apart.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from cleaning.charset import effective_charset
 
@@ -21,14 +22,22 @@ _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20)])
 _BREAKS = str.maketrans({"\x0b": " ", "\x0c": " "})
 
 
+@lru_cache(maxsize=64)
+def _ascii_compatible(charset: str) -> bool:
+    try:
+        return "<a\x01>".encode(charset) == b"<a\x01>" and b"<a\x01>".decode(charset) == "<a\x01>"
+    except (LookupError, UnicodeError):
+        return False
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> str:
     charset = effective_charset(body, content_type)
-    if charset == "utf-8" and body.startswith(b"\xef\xbb\xbf"):
-        charset = "utf-8-sig"
-    text = body.decode(charset, errors="replace")
+    text = body.decode(charset, errors="replace").removeprefix("\ufeff")  # a byte order mark
     # Looking for control bytes with bytes.translate costs a tenth of a regular expression over
-    # the text (pages average 170 KB); the expression only runs on pages that have some.
-    if len(body.translate(None, _CONTROL_BYTES)) != len(body) or "\ufffe" in text or "\uffff" in text:
+    # the text (pages average 170 KB); the expression only runs on pages that have some. The
+    # bytes tell only for charsets that write ASCII as ASCII (not UTF-16 or UTF-7).
+    suspect = not _ascii_compatible(charset) or len(body.translate(None, _CONTROL_BYTES)) != len(body)
+    if suspect or "\ufffe" in text or "\uffff" in text:
         text = _NOT_XML.sub("", text)
     if "\x0b" in text or "\x0c" in text:
         text = text.translate(_BREAKS)

@@ -75,7 +75,12 @@ TRAILERS = [
     re.compile(rf"^\(?(?P<agency>{_AGENCY})\)?\.?$", re.IGNORECASE),
     re.compile(r"^\(this (?:story|article) has not been edited .{0,200}\)\.?$", re.IGNORECASE),
     # the reporter's address at the foot of a story ("Write to Jane Doe at jane.doe@example.com")
-    re.compile(r"^(?:write to|contact|reach|e-?mail)\b.{0,120}?[\w.+-]+@[\w-]+(?:\.[\w-]+)+\.?$", re.IGNORECASE),
+    # (a line that only invites readers to write to an organisation is left alone)
+    re.compile(
+        r"^(?:write to|(?:contact|reach|e-?mail) (?:the )?(?:reporter|writer|author|journalist|correspondent)s?\b|e-?mail\s*:)"
+        r".{0,120}?[\w.+-]+@[\w-]+(?:\.[\w-]+)+\.?$",
+        re.IGNORECASE,
+    ),
     re.compile(rf"^©?\s*(?:copyright\s+)?(?:\d{{4}}\s+)?(?P<agency>{_AGENCY})\b.{{0,60}}\.?$", re.IGNORECASE),
 ]
 _MAX_STAMP_WORDS = 14

@@ -134,7 +134,7 @@ def signatures(
     if workers > 1 and len(bounds) > 1 and "fork" in mp.get_all_start_methods():
         # Forked workers inherit the bodies and the permutations (made once, here, rather than
         # once per worker); only (start, end) pairs and results cross pipes.
-        permutations(settings.num_perm)
+        permutations(settings.num_perm, 1)  # the same cache key batch_signatures uses
         global _FORK_TEXTS, _FORK_SETTINGS
         _FORK_TEXTS, _FORK_SETTINGS = texts, settings
         try:
