@@ -20,19 +20,18 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import multiprocessing as mp
 import os
-import platform
 import random
 import re
 import resource
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.report import provenance, write_report  # noqa: E402
 
 from cleaning.evaluate.syndication import (  # noqa: E402
     EDIT_KINDS,
@@ -147,17 +146,14 @@ def main(argv: list[str] | None = None) -> int:
         results["speedup"] = round(results["ours"]["docs_per_second"] / results["datasketch"]["docs_per_second"], 2)
         print(f"speedup: {results['speedup']}x")
     report = {
-        "command": " ".join(["python", "bench/dedup_speed.py", *(argv or sys.argv[1:])]),
-        "date": date.today().isoformat(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        **provenance("dedup_speed.py", argv),
         "docs": len(records),
         "mean_words": round(words, 1),
         "copy_share": args.copy_share,
         "workers": args.workers,
         "results": results,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
+    write_report(args.out, report)
     return 0
 
 

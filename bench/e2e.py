@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import sys
 import tempfile
@@ -27,6 +26,8 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.report import provenance, write_report  # noqa: E402
 
 from bench.news_site import NewsWeb  # noqa: E402
 
@@ -136,9 +137,7 @@ def main(argv=None) -> int:
     cleaned = sum(s.get("cleaned", 0) + s.get("rejected", 0) for s in manifest["stages"] if s["stage"] == "clean")
     plain_rate = plain_trafilatura_rate(web, args.plain_sample)
     result = {
-        "command": "python bench/e2e.py " + " ".join(argv or sys.argv[1:]),
-        "date": date.today().isoformat(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        **provenance("e2e.py", argv),
         "articles": args.articles,
         "hosts": args.hosts,
         "shards": args.shards,
@@ -156,9 +155,7 @@ def main(argv=None) -> int:
         "wall_over_clean": round(wall / clean_seconds, 2) if clean_seconds else None,
     }
     print(json.dumps(result, indent=1))
-    out = Path(args.out or f"bench/results/e2e-{args.articles}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1) + "\n")
+    write_report(args.out or f"bench/results/e2e-{args.articles}.json", result)
     return 0
 
 

@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.report import provenance, write_report  # noqa: E402
 
 from cleaning.clean import clean_captures, clean_one  # noqa: E402
 from cleaning.config import CleanConfig  # noqa: E402
@@ -68,9 +69,7 @@ def main(argv=None) -> int:
 
     plain_best, ours_best = min(plain), min(ours)
     result = {
-        "command": "python bench/extraction_speed.py " + " ".join(argv or sys.argv[1:]),
-        "date": date.today().isoformat(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        **provenance("extraction_speed.py", argv),
         "pages": len(pages),
         "plain_trafilatura_seconds_per_round": [round(x, 3) for x in plain],
         "ours_seconds_per_round": [round(x, 3) for x in ours],
@@ -83,8 +82,7 @@ def main(argv=None) -> int:
         "pool_speedup_vs_plain_single_process": round((len(captures) / pooled) / (len(pages) / plain_best), 2),
     }
     print(json.dumps(result, indent=1))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    write_report(args.out, result)
     return 0
 
 

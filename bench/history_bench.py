@@ -12,10 +12,8 @@ Peak RSS is that of a child process doing only this.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import os
-import platform
 import resource
 import sys
 import tempfile
@@ -27,6 +25,8 @@ import numpy as np
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.report import provenance, write_report  # noqa: E402
 
 from bench.dedup_speed import build_corpus  # noqa: E402
 from cleaning.config import DedupConfig  # noqa: E402
@@ -132,14 +132,11 @@ def main(argv=None) -> int:
         child.join()
     print(result)
     report = {
-        "command": "python bench/history_bench.py " + " ".join(argv or sys.argv[1:]),
-        "date": date.today().isoformat(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        **provenance("history_bench.py", argv),
         "night": args.night,
         "result": result,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
+    write_report(args.out, report)
     return 0
 
 

@@ -161,7 +161,7 @@ def cmd_extract(args) -> int:
     from concurrent.futures import ProcessPoolExecutor
     from contextlib import nullcontext
     from functools import partial
-    from itertools import islice, repeat
+    from itertools import islice
 
     from cleaning.clean import clean_one
     from cleaning.config import CleanConfig
@@ -174,9 +174,9 @@ def cmd_extract(args) -> int:
         # In batches, so a folder of any size never holds more than one batch of pages in memory.
         while batch := list(islice(pages, EXTRACT_BATCH)):
             readable = [(data, url, content_type) for _, url, data, content_type in batch if not isinstance(data, Exception)]
-            columns = [list(column) for column in zip(*readable)] or [[], [], []]
-            run = partial(pool.map, chunksize=4) if pool else map
-            results = iter(run(clean_one, *columns, repeat(settings, len(readable))))
+            columns = list(zip(*readable)) or [(), (), ()]  # bodies, urls, content types
+            clean = partial(clean_one, settings=settings)
+            results = iter(pool.map(clean, *columns, chunksize=4) if pool else map(clean, *columns))
             for source_path, url, data, _ in batch:
                 records.append(_extracted(source_path, url, data, None if isinstance(data, Exception) else next(results)))
     _write_records(records, Path(args.out))
@@ -232,14 +232,14 @@ def cmd_dedup(args) -> int:
     decisions = {d.id: d for d in decided}
     # Ids come back as given (a number stays a number), unless they mix types and the output
     # is Parquet, whose columns hold one type: then all are strings.
-    as_given = _suffix(args.out) != ".parquet" or len({type(r["id"]) for r in records}) <= 1
+    out = Path(args.out)
+    as_given = out.suffix != ".parquet" or len({type(r["id"]) for r in records}) <= 1
     original_id = {str(r["id"]): r["id"] if as_given else str(r["id"]) for r in records}
     columns = {
         "cluster_id": [original_id[decisions[i["id"]].cluster_id] for i in inputs],
         "canonical_id": [original_id[decisions[i["id"]].canonical_id] for i in inputs],
         "is_duplicate": [decisions[i["id"]].is_duplicate for i in inputs],
     }
-    out = Path(args.out)
     if source.suffix == ".parquet" and out.suffix == ".parquet":
         _write_parquet_with(source, columns, out)
     else:
@@ -265,10 +265,6 @@ def _publication_time(value, number: int) -> datetime | None:
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
     raise SystemExit(f"error: record {number} has a 'published_at' that is not a date or time: {value!r}")
-
-
-def _suffix(path: str) -> str:
-    return Path(path).suffix.lower()
 
 
 def _dedup_settings(args):
@@ -305,7 +301,7 @@ def _write_parquet_with(source: Path, columns: dict, out: Path) -> None:
 def cmd_report(args) -> int:
     """Print a published night's summary; exit status 3 when that night failed its failure bound."""
     from cleaning.config import load_config
-    from cleaning.publish import format_summary, manifest_file
+    from cleaning.publish import failed_reports, format_summary, manifest_file
     from cleaning.store import Lake
 
     config = load_config(args.config, lake=args.lake)
@@ -319,8 +315,7 @@ def cmd_report(args) -> int:
     if failed:
         print(f"error: {manifest.get('error', 'failure share above the bound')}")
         print("nothing of the night was published but its failures; the counts show what would have been")
-    later = sorted(lake.list_files(f"manifests/run_date={args.date.isoformat()}", ".json"))
-    for report in (r for r in later if r.rsplit("/", 1)[-1].startswith("failed-")):
+    for report in failed_reports(lake, args.date):
         attempt = lake.read_json(report)
         print(f"note: a later run failed at {attempt['published_at']} and changed nothing: {attempt.get('error')} (report: {report})")
     print(format_summary(manifest["summary"]))

@@ -285,7 +285,16 @@ def publish_night(config: Config, run_date: date, dry_run: bool = False, stage_s
 
 def failed_report_file(run_date: date, attempt: str) -> str:
     """Where a failed re-run of an already published night leaves its manifest-like report."""
-    return f"manifests/run_date={run_date.isoformat()}/failed-{attempt}.json"
+    return f"manifests/run_date={run_date.isoformat()}/{_FAILED_PREFIX}{attempt}.json"
+
+
+_FAILED_PREFIX = "failed-"
+
+
+def failed_reports(lake: Lake, run_date: date) -> list[str]:
+    """The reports of failed re-runs of ``run_date``, oldest attempt first."""
+    files = lake.list_files(f"manifests/run_date={run_date.isoformat()}", ".json")
+    return sorted(f for f in files if f.rsplit("/", 1)[-1].startswith(_FAILED_PREFIX))
 
 
 def _published(lake: Lake, run_date: date) -> bool:

@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from cleaning.dedup.shingles import fmix64
+from cleaning.dedup.shingles import fmix64, fold32
 
 MAX_HASH32 = np.uint32(0xFFFFFFFF)
 
@@ -33,14 +33,6 @@ def permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
 
     a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
     return np.asarray(a, dtype=np.uint32), np.asarray(b, dtype=np.uint32)
-
-
-def fold32(shingles: np.ndarray) -> np.ndarray:
-    """64-bit shingle hashes to the 32-bit values datasketch's affine32 scheme takes (values
-    that are already 32-bit pass unchanged)."""
-    if shingles.dtype == np.uint32:
-        return shingles
-    return ((shingles >> np.uint64(32)) ^ shingles).astype(np.uint32)
 
 
 def fmix32(values: np.ndarray) -> np.ndarray:

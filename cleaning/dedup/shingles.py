@@ -193,11 +193,11 @@ def batch_shingles(words: np.ndarray, counts: np.ndarray, n: int, digests: list 
     keep = np.ones(total, dtype=bool)
     for k in range(1, n):  # the last n-1 positions of a body start n-grams that run past its end
         keep[(ends - k)[counts >= k]] = False
-    values = _fold(acc[keep])
+    values = fold32(acc[keep])
     kept = np.maximum(counts - n + 1, 0)
     short = np.flatnonzero((counts > 0) & (counts < n))
     if len(short):
-        whole = [_fold(_whole_body_hash(words[begins[i] : ends[i]])) for i in short]
+        whole = [fold32(_whole_body_hash(words[begins[i] : ends[i]])) for i in short]
         values = np.insert(values, np.cumsum(kept)[short] - kept[short], np.array(whole, dtype=np.uint32))
         kept[short] = 1
     return values, np.concatenate([[0], np.cumsum(kept)])
@@ -211,8 +211,12 @@ def _whole_body_hash(words: np.ndarray) -> np.uint64:
         return fmix64(np.array([acc], dtype=np.uint64))[0]
 
 
-def _fold(values):
-    return (((values >> np.uint64(32)) ^ values) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+def fold32(values: np.ndarray) -> np.ndarray:
+    """64-bit hashes to the 32-bit values datasketch's affine32 scheme takes (high half XOR low
+    half); values that are already 32-bit pass unchanged."""
+    if values.dtype == np.uint32:
+        return values
+    return ((values >> np.uint64(32)) ^ values).astype(np.uint32)
 
 
 def lead_of(values: np.ndarray, starts: np.ndarray, first: int) -> tuple[np.ndarray, np.ndarray]:
