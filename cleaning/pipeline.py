@@ -220,6 +220,7 @@ def learn_furniture(config: Config, run_date: date) -> dict:
 def sign(config: Config, run_date: date, shard: int) -> dict:
     """Strip learned furniture, then compute signatures: writes the final bodies and signatures."""
     from cleaning.clean import strip_furniture
+    from cleaning.clean.text import word_count
     from cleaning.dedup import signatures
 
     started = time.monotonic()
@@ -236,7 +237,7 @@ def sign(config: Config, run_date: date, shard: int) -> dict:
         if row["source"] in furniture:
             row["text"], n = strip_furniture(row["text"], furniture[row["source"]])
             removed += n
-        if len(row["text"].split()) < config.clean.min_words:
+        if word_count(row["text"]) < config.clean.min_words:  # counted as the clean stage counts
             failures.append(Failure(row["url"], row["source"], "clean", "too_short", "only site furniture left"))
             continue
         kept.append(row)

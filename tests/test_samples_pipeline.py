@@ -193,3 +193,25 @@ def test_a_failed_night_publishes_only_its_failures(night, tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(["report", NIGHT.isoformat(), "--config", str(config.path), "--lake", str(fresh)]) == 3
     assert f"withheld, not published: articles {EXPECTED['published']}" in capsys.readouterr().out
+
+
+def test_sign_keeps_a_story_written_without_spaces(tmp_path):
+    """The length floor after furniture stripping counts words as the clean stage does: a
+    Japanese story has few spaces but many words."""
+    from datetime import datetime, timezone
+
+    import pyarrow as pa
+
+    from cleaning import schema
+    from cleaning.config import load_config
+    from cleaning.pipeline import sign, work_dir
+    from cleaning.store import Lake
+    from tests.conftest import ROOT
+
+    config = load_config(ROOT / "data" / "sources.toml", lake=str(tmp_path / "lake"))
+    lake, wd = Lake(config.lake), work_dir(NIGHT)
+    story = "東京都は二十八日、新しい防災計画を発表した。地震や豪雨に備え、避難所の数を来年までに二倍に増やす。"
+    row = {"id": "jp1", "url": "https://news.example/jp1", "source": "northgate-herald", "title": "防災計画", "authors": [], "text": story, "fetched_at": datetime(2025, 8, 28, tzinfo=timezone.utc)}
+    lake.write_table(f"{wd}/cleaned/shard-00000.parquet", pa.Table.from_pylist([row], schema=schema.CLEANED))
+    lake.write_table(f"{wd}/furniture.parquet", pa.table({"source": pa.array([], pa.string()), "line_key": pa.array([], pa.string())}))
+    assert sign(config, NIGHT, 0)["signed"] == 1
