@@ -9,8 +9,8 @@ Source kinds:
 ``local``    a folder of saved pages (``.html``, ``.htm``, ``.html.gz``), read recursively.
 ``warc``     a WARC file or a folder of them; each HTML response record with status 200.
 
-URLs are normalized and de-duplicated across sources (the first source in the config to name a
-URL keeps it). A URL an earlier night already fetched over the network is skipped (see
+URLs are requested as the source published them (see :mod:`cleaning.urls`) and de-duplicated
+across sources by their identity key (the first source in the config to name a URL keeps it). A URL an earlier night already fetched over the network is skipped (see
 :mod:`cleaning.state`); then a source's ``max_items`` caps what it adds tonight, so the cap counts
 new stories only. Feeds and sitemaps are fetched with conditional requests when the HTTP cache
 holds validators for them. Sources are read side by side (the fetcher keeps per-host politeness)
@@ -34,7 +34,7 @@ from cleaning.fetch import FetchError, Fetcher, fetcher_for, source_is_local
 from cleaning.models import Candidate, Failure
 from cleaning.sitemaps import parse_sitemap
 from cleaning.state import HttpCache
-from cleaning.urls import normalize_url
+from cleaning.urls import request_url, url_key
 from cleaning.warc import iter_pages
 from cleaning.xmlsafe import DocumentError
 
@@ -173,7 +173,7 @@ def discover_night(
     cache: HttpCache | None = None,
     published_before: datetime | None = None,
 ) -> Discovery:
-    """Tonight's candidates: normalized, de-duplicated, minus ``seen`` network URLs, capped per source.
+    """Tonight's candidates: de-duplicated by URL key, minus ``seen`` keys of network URLs, capped per source.
 
     ``published_before`` drops network URLs whose feed or sitemap date is older than the seen
     window: a plain sitemap lists a site's whole archive, and without this cut every story would
@@ -192,15 +192,16 @@ def discover_night(
         added = 0
         for candidate in result.found:
             try:
-                candidate.url = normalize_url(candidate.url)
+                candidate.url = request_url(candidate.url)
+                key = url_key(candidate.url)
             except ValueError as exc:  # "http://[::1", a port over 65535: no request could be made
                 night.failures.append(Failure(candidate.url[:500], source.name, "discover", "bad_url", str(exc)))
                 continue
-            if candidate.url in taken:
+            if key in taken:
                 continue
-            taken.add(candidate.url)
+            taken.add(key)
             network = source.kind not in ("local", "warc") and fetcher.is_network(candidate.url)
-            if network and candidate.url in seen:
+            if network and key in seen:
                 night.already_seen += 1
                 continue
             if network and published_before and candidate.published_at and candidate.published_at < published_before:
@@ -213,8 +214,3 @@ def discover_night(
             night.candidates.append(candidate)
     return night
 
-
-def discover(config: Config, only_sources: list[str] | None = None, fetcher: Fetcher | None = None):
-    """All candidates of tonight, de-duplicated by normalized URL; returns ``(candidates, failures)``."""
-    night = discover_night(config, only_sources, fetcher)
-    return night.candidates, night.failures

@@ -28,10 +28,10 @@ from cleaning.charset import effective_charset, with_charset
 from cleaning.config import Config, FetchConfig, Source
 from cleaning.httpclient import FetchError, HttpClient, Response, check_address, decompress
 from cleaning.models import Capture, Failure
-from cleaning.urls import normalize_url
+from cleaning.urls import url_key
 from cleaning.warc import WarcShelf
 
-__all__ = ["FetchError", "Fetcher", "Response", "check_address", "fetch_one", "fetch_all", "fetch_shard", "fetcher_for"]
+__all__ = ["FetchError", "Fetcher", "Response", "check_address", "fetch_one", "fetch_shard", "fetcher_for"]
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 LOCAL_KINDS = ("local", "urls", "warc")
@@ -164,8 +164,8 @@ class Fetched:
         """Rows for :mod:`cleaning.state`: the pages that came over the network."""
         return [
             {
-                "url": capture.url,
-                "final_url": normalize_url(capture.final_url),
+                "url": url_key(capture.url),
+                "final_url": url_key(capture.final_url),
                 "source": capture.source,
                 "status": capture.status,
                 "fetched_at": capture.fetched_at,
@@ -234,8 +234,3 @@ def fetch_shard(candidates, config: Config, fetcher: Fetcher | None = None) -> F
             result.exchanges.append(outcome)
     return result
 
-
-def fetch_all(candidates, config: Config, fetcher: Fetcher | None = None):
-    """Fetch each candidate; returns ``(captures, failures)``, in candidate order."""
-    result = fetch_shard(candidates, config, fetcher)
-    return result.captures, result.failures

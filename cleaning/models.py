@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 
-def article_id(url: str) -> str:
-    """A stable 16-hex-digit id derived from the normalized URL."""
-    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+def article_id(key: str) -> str:
+    """A stable 16-hex-digit id derived from a URL's identity key (:func:`cleaning.urls.url_key`)."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass
@@ -57,10 +57,11 @@ class Article:
     """One cleaned article, as published in the ``articles`` table."""
 
     id: str
-    url: str
+    url: str  # as the source published it
     source: str
     title: str | None
     text: str
+    final_url: str | None = None  # after redirects
     published_at: datetime | None = None
     updated_at: datetime | None = None
     authors: list[str] = field(default_factory=list)

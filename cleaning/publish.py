@@ -33,6 +33,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from cleaning import schema
+from cleaning.clean.text import word_count
 from cleaning.config import Config
 from cleaning.store import Lake, parquet_bytes, sha256
 
@@ -185,7 +186,7 @@ def build_tables(lake: Lake, config: Config, run_date: date) -> tuple[dict[str, 
             published.append(
                 {
                     **row,
-                    "word_count": len(row["text"].split()),
+                    "word_count": word_count(row["text"]),
                     "content_hash": hashes.get(id_, ""),
                     "cluster_size": cluster_sizes.get(id_, 1),
                 }
@@ -202,6 +203,7 @@ def build_tables(lake: Lake, config: Config, run_date: date) -> tuple[dict[str, 
             {
                 "id": id_,
                 "url": row["url"],
+                "final_url": row["final_url"],
                 "source": row["source"],
                 "title": row["title"],
                 "canonical_id": canonical,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 TS = pa.timestamp("us", tz="UTC")
 
 
@@ -27,8 +27,9 @@ def _schema(table: str, description: str, *fields: pa.Field) -> pa.Schema:
 ARTICLES = _schema(
     "articles",
     "Published articles: one row per story per run date, duplicates removed.",
-    _field("id", pa.string(), False, "Stable article id: first 16 hex digits of SHA-256 of the normalized URL."),
-    _field("url", pa.string(), False, "Normalized URL the article was fetched from."),
+    _field("id", pa.string(), False, "Stable article id: first 16 hex digits of SHA-256 of the URL's identity key."),
+    _field("url", pa.string(), False, "URL exactly as the source published it (fragment dropped, host in IDNA form)."),
+    _field("final_url", pa.string(), True, "URL the page was served from after redirects; a file path for local pages."),
     _field("source", pa.string(), False, "Name of the configured source that found the URL."),
     _field("title", pa.string(), True, "Headline as published on the page."),
     _field("authors", pa.list_(pa.field("element", pa.string())), False, "Author names from the page metadata or byline; may be empty."),
@@ -40,7 +41,7 @@ ARTICLES = _schema(
     _field("wire_agency", pa.string(), True, "News agency credited for the story (e.g. 'Reuters'), if any."),
     _field("attribution", pa.string(), True, "The attribution line removed from the body, e.g. '(With Reuters inputs)'."),
     _field("text", pa.string(), False, "Cleaned article body: paragraphs separated by a blank line."),
-    _field("word_count", pa.int32(), False, "Number of whitespace-separated words in text."),
+    _field("word_count", pa.int32(), False, "Words in text: whitespace-separated, plus one per two CJK or Thai characters."),
     _field("content_hash", pa.string(), False, "Hex hash of the normalized body; equal for exact duplicates."),
     _field("cluster_size", pa.int32(), False, "Number of copies of this story seen tonight, this one included."),
     _field("fetched_at", TS, False, "When the page was fetched, UTC."),
@@ -50,7 +51,8 @@ DUPLICATES = _schema(
     "duplicates",
     "Articles not published because they duplicate a published (canonical) article.",
     _field("id", pa.string(), False, "Id of the dropped article."),
-    _field("url", pa.string(), False, "URL of the dropped article."),
+    _field("url", pa.string(), False, "URL of the dropped article, as its source published it."),
+    _field("final_url", pa.string(), True, "URL the dropped article was served from after redirects."),
     _field("source", pa.string(), False, "Source that found the dropped article."),
     _field("title", pa.string(), True, "Headline of the dropped article."),
     _field("canonical_id", pa.string(), False, "Id of the article kept for this story."),
@@ -64,7 +66,7 @@ DUPLICATES = _schema(
 FAILURES = _schema(
     "failures",
     "Every URL or page that did not become an article or a duplicate, with the stage and reason.",
-    _field("url", pa.string(), False, "URL (or file path) that failed."),
+    _field("url", pa.string(), False, "URL (or file path) that failed, as its source published it."),
     _field("source", pa.string(), False, "Source that found it."),
     _field("stage", pa.string(), False, "Stage that gave up: discover, fetch, clean or dedup."),
     _field("reason", pa.string(), False, "Short machine-readable reason, e.g. 'http_404', 'not_article'."),

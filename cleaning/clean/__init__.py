@@ -16,7 +16,7 @@ from cleaning.clean.furniture import learn_site_furniture, strip_learned
 from cleaning.clean.page import CleanPage, Rejected, clean_html
 from cleaning.config import CleanConfig
 from cleaning.models import Article, Capture, Failure, article_id
-from cleaning.urls import normalize_url
+from cleaning.urls import url_key
 
 __all__ = ["clean_one", "clean_captures", "learn_furniture", "strip_furniture", "clean_html", "Rejected", "CleanPage"]
 
@@ -68,13 +68,16 @@ def clean_one(body: bytes, url: str | None, content_type: str | None, settings: 
 
 
 def _article(capture: Capture, page: CleanPage) -> Article:
-    url = capture.url
-    canonical = page.meta.canonical_url
-    if not url.startswith(("http://", "https://")) and canonical and canonical.startswith(("http://", "https://")):
-        url = normalize_url(canonical)  # a saved file: publish it under the page's own URL
+    """The article row: ``url`` as the source named it, its id from that URL's identity key.
+
+    The page's canonical link is kept as a column but never becomes the id: distinct pages that
+    name one canonical URL (a template error, saved copies) must stay distinct rows, and the
+    dedup stage decides whether they are one story.
+    """
     return Article(
-        id=article_id(url),
-        url=url,
+        id=article_id(url_key(capture.url)),
+        url=capture.url,
+        final_url=capture.final_url,
         source=capture.source,
         title=page.meta.title,
         text=page.text,
@@ -83,7 +86,7 @@ def _article(capture: Capture, page: CleanPage) -> Article:
         authors=page.meta.authors,
         site_name=page.meta.site_name,
         language=page.meta.language,
-        canonical_url=canonical,
+        canonical_url=page.meta.canonical_url,
         wire_agency=page.wire_agency,
         attribution=page.attribution,
         fetched_at=capture.fetched_at,
