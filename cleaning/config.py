@@ -1,21 +1,50 @@
 """Pipeline configuration, loaded from a TOML file (by default ``data/sources.toml``).
 
-Every key is checked: an unknown key, a wrong type, a bad URL or a missing file raises
+Every key is checked before any stage runs: an unknown key, a wrong type, a number out of range
+(NaN and infinities included), a bad URL or network, or a missing file raises
 :class:`ConfigError` whose message names the file and line, so an operator never has to read a
 traceback to fix a typo. Relative paths are resolved against the config file's folder.
+
+The keys of each section and their types are the fields of the settings classes below, read
+from their annotations; each class checks its own ranges when it is built, so settings made in
+Python are held to the same rules as a file.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
+import math
 import re
 import tomllib
-from dataclasses import asdict, dataclass, field
+import types
+import typing
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlparse
 
 SOURCE_KINDS = ("feed", "sitemap", "urls", "local", "warc")
+
+DAY_SECONDS = 86_400  # the longest any wait may be: a nightly run cannot use a longer one
+MAX_BYTES = 2**40  # byte limits above 1 TiB are typos (and overflow the decompressor's counters)
+MAX_DAYS = 36_500  # day counts beyond a century overflow date arithmetic
+
+# Where an ``allow_networks`` entry must lie: ranges that hold no public address (RFC 1918
+# private, RFC 6890 special-purpose, loopback, link-local, shared, documentation, benchmarking,
+# multicast and reserved; IPv6 loopback, unspecified, discard, documentation, unique-local,
+# link-local and multicast). Public addresses need no entry, so an entry reaching outside these
+# is a mistake such as "0.0.0.0/0", which would switch the address guard off; it is refused
+# unless ``allow_networks_include_public = true`` says it is meant.
+NON_PUBLIC_NETWORKS = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+        "192.0.0.0/29", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+        "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+        "::/128", "::1/128", "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10", "ff00::/8",
+    )
+)
 
 
 class ConfigError(ValueError):
@@ -27,6 +56,61 @@ class ConfigError(ValueError):
     def __init__(self, message: str, key: str | None = None):
         super().__init__(message)
         self.key = key
+
+
+# ---------------------------------------------------------------- checks the settings classes share
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_ranges(settings, section: str, limits: dict) -> None:
+    """``limits`` maps a field to ``(low, high)``; ``low`` may be ``("above", x)`` for an open
+    bound and ``high`` None for none. Every number must also be finite."""
+    for name, (low, high) in limits.items():
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if not _is_number(value):
+            kind = "int" if isinstance(low, int) and not isinstance(low, bool) else "float"
+            raise ConfigError(f"[{section}] {name!r} must be {kind}, got {type(value).__name__} {value!r}", name)
+        if not math.isfinite(value):
+            raise ConfigError(f"[{section}] {name!r} must be a finite number, got {value!r}", name)
+        if isinstance(low, tuple):
+            if value <= low[1]:
+                raise ConfigError(f"[{section}] {name!r} must be more than {low[1]}, got {value!r}", name)
+        elif value < low:
+            raise ConfigError(f"[{section}] {name!r} must be at least {low}, got {value!r}", name)
+        if high is not None and value > high:
+            raise ConfigError(f"[{section}] {name!r} must be at most {high}, got {value!r}", name)
+
+
+def _one_line(settings, section: str, name: str) -> None:
+    value = getattr(settings, name)
+    if not isinstance(value, str) or not value.isprintable():
+        raise ConfigError(f"[{section}] {name!r} must be one line of printable text, got {value!r}", name)
+
+
+def check_allow_networks(entries, include_public: bool = False) -> tuple[str, ...]:
+    """``allow_networks`` entries in canonical form; raises :class:`ConfigError` (key
+    ``allow_networks``) for anything but strings naming networks, and for a network that
+    reaches outside :data:`NON_PUBLIC_NETWORKS` unless ``include_public``."""
+    nets = []
+    for number, item in enumerate(entries, 1):
+        if not isinstance(item, str):  # ip_network(1) would read it as 0.0.0.1/32
+            raise ConfigError(f"[fetch] 'allow_networks' item {number} must be str, got {type(item).__name__} {item!r}", "allow_networks")
+        try:
+            net = ipaddress.ip_network(item.strip(), strict=False)
+        except ValueError:
+            raise ConfigError(f"[fetch] 'allow_networks' entry {item!r} is not a network", "allow_networks") from None
+        if not include_public and not any(net.version == block.version and net.subnet_of(block) for block in NON_PUBLIC_NETWORKS):
+            raise ConfigError(
+                f"[fetch] 'allow_networks' entry {item!r} covers public addresses; the list is for opening "
+                "private, loopback or link-local ranges (public addresses need no entry). Set "
+                "allow_networks_include_public = true if it is meant",
+                "allow_networks",
+            )
+        nets.append(str(net))
+    return tuple(nets)
 
 
 @dataclass(frozen=True)
@@ -65,18 +149,36 @@ class FetchConfig:
     seen_days: int = 90  # how far back "already fetched" looks
     write_warc: bool = True  # also keep each shard's raw captures as raw/run_date=D/shard-N.warc.gz
     allow_networks: tuple[str, ...] = ()  # private/loopback ranges explicitly allowed
+    allow_networks_include_public: bool = False  # let allow_networks reach public space ("0.0.0.0/0")
+
+    LIMITS: typing.ClassVar[dict] = {
+        "timeout_seconds": (0.001, DAY_SECONDS),
+        "connect_timeout_seconds": (0.001, DAY_SECONDS),
+        "total_timeout_seconds": (0.001, DAY_SECONDS),
+        "max_bytes": (1, MAX_BYTES),
+        "max_decompressed_bytes": (0, MAX_BYTES),
+        "max_redirects": (0, 100),
+        "delay_seconds": (0, DAY_SECONDS),
+        "per_host_concurrency": (1, 10_000),
+        "max_workers": (1, 10_000),
+        "retries": (0, 100),  # the backoff doubles per attempt: 2**1024 overflows a float
+        "backoff_seconds": (0, DAY_SECONDS),
+        "backoff_max_seconds": (0, DAY_SECONDS),
+        "max_retry_after_seconds": (0, DAY_SECONDS),
+        "max_crawl_delay_seconds": (0, DAY_SECONDS),
+        "max_sitemaps": (0, 1_000_000),
+        "seen_days": (1, MAX_DAYS),
+    }
 
     def __post_init__(self):
-        at_least = {
-            "timeout_seconds": 0.001, "connect_timeout_seconds": 0.001, "total_timeout_seconds": 0.001,
-            "max_bytes": 1, "max_decompressed_bytes": 0, "max_redirects": 0, "delay_seconds": 0,
-            "per_host_concurrency": 1, "max_workers": 1, "retries": 0, "backoff_seconds": 0,
-            "backoff_max_seconds": 0, "max_retry_after_seconds": 0, "max_crawl_delay_seconds": 0,
-            "max_sitemaps": 0, "seen_days": 1,
-        }
-        for name, low in at_least.items():
-            if getattr(self, name) < low:
-                raise ConfigError(f"[fetch] {name!r} must be at least {low}, got {getattr(self, name)!r}", name)
+        _check_ranges(self, "fetch", self.LIMITS)
+        _one_line(self, "fetch", "user_agent")
+        for name in ("obey_robots", "skip_seen", "write_warc", "allow_networks_include_public"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"[fetch] {name!r} must be bool, got {getattr(self, name)!r}", name)
+        if isinstance(self.allow_networks, (str, bytes)) or not isinstance(self.allow_networks, (tuple, list)):
+            raise ConfigError(f"[fetch] 'allow_networks' must be a list of str, got {self.allow_networks!r}", "allow_networks")
+        object.__setattr__(self, "allow_networks", check_allow_networks(self.allow_networks, self.allow_networks_include_public))
 
 
 @dataclass(frozen=True)
@@ -85,8 +187,20 @@ class CleanConfig:
     repeat_min_words: int = 8  # shortest block that counts as a repeat inside one page
     furniture_min_pages: int = 5  # a site needs this many pages before lines are learned
     furniture_min_share: float = 0.4  # share of a site's pages a line must recur in
-    page_timeout_seconds: float = 30.0
+    page_timeout_seconds: float = 30.0  # 0: no limit
     max_page_bytes: int = 5_000_000  # bigger pages are rejected before parsing
+
+    LIMITS: typing.ClassVar[dict] = {
+        "min_words": (0, None),
+        "repeat_min_words": (1, None),
+        "furniture_min_pages": (0, None),
+        "furniture_min_share": (0, 1),
+        "page_timeout_seconds": (0, DAY_SECONDS),
+        "max_page_bytes": (1, MAX_BYTES),
+    }
+
+    def __post_init__(self):
+        _check_ranges(self, "clean", self.LIMITS)
 
 
 @dataclass(frozen=True)
@@ -103,6 +217,21 @@ class DedupConfig:
     min_shingles: int = 3  # fewer than this: exact matching only
     history_days: int = 30
 
+    LIMITS: typing.ClassVar[dict] = {
+        "shingle_words": (1, 1_000),
+        "num_perm": (1, 4_096),
+        "lsh_threshold": (("above", 0), 1),
+        "lead_words": (0, None),
+        "jaccard_threshold": (("above", 0), 1),
+        "containment_threshold": (("above", 0), 1),
+        "containment_min_shingles": (0, None),
+        "min_shingles": (1, None),
+        "history_days": (0, MAX_DAYS),
+    }
+
+    def __post_init__(self):
+        _check_ranges(self, "dedup", self.LIMITS)
+
 
 @dataclass(frozen=True)
 class Config:
@@ -116,6 +245,11 @@ class Config:
     clean: CleanConfig = field(default_factory=CleanConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
 
+    LIMITS: typing.ClassVar[dict] = {"shards": (1, 100_000), "max_failure_share": (0, 1)}
+
+    def __post_init__(self):
+        _check_ranges(self, "pipeline", self.LIMITS)
+
     def source(self, name: str) -> Source:
         for source in self.sources:
             if source.name == name:
@@ -127,63 +261,25 @@ class Config:
         data = asdict(self)
         data.pop("path")
         data.pop("lake")  # where results go is not how they are made: same hash on S3 and disk
+        if not data["fetch"]["allow_networks_include_public"]:  # a later key: old digests stay valid
+            del data["fetch"]["allow_networks_include_public"]
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+# ---------------------------------------------------------------- the file's keys and their types
+def _keys_of(cls, skip: tuple[str, ...] = ()) -> dict[str, object]:
+    """A settings class's fields and their annotated types: the keys its section accepts."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in fields(cls) if f.name not in skip}
+
+
 _SECTIONS = {
-    "pipeline": {"lake": str, "timezone": str, "shards": int, "max_failure_share": float},
-    "fetch": {
-        "user_agent": str,
-        "timeout_seconds": float,
-        "connect_timeout_seconds": float,
-        "total_timeout_seconds": float,
-        "max_bytes": int,
-        "max_decompressed_bytes": int,
-        "max_redirects": int,
-        "delay_seconds": float,
-        "per_host_concurrency": int,
-        "max_workers": int,
-        "retries": int,
-        "backoff_seconds": float,
-        "backoff_max_seconds": float,
-        "max_retry_after_seconds": float,
-        "obey_robots": bool,
-        "max_crawl_delay_seconds": float,
-        "max_sitemaps": int,
-        "skip_seen": bool,
-        "seen_days": int,
-        "write_warc": bool,
-        "allow_networks": list,
-    },
-    "clean": {
-        "min_words": int,
-        "repeat_min_words": int,
-        "furniture_min_pages": int,
-        "furniture_min_share": float,
-        "page_timeout_seconds": float,
-        "max_page_bytes": int,
-    },
-    "dedup": {
-        "shingle_words": int,
-        "num_perm": int,
-        "lsh_threshold": float,
-        "lead_words": int,
-        "jaccard_threshold": float,
-        "containment_threshold": float,
-        "containment_min_shingles": int,
-        "min_shingles": int,
-        "history_days": int,
-    },
+    "pipeline": _keys_of(Config, skip=("path", "sources", "fetch", "clean", "dedup")),
+    "fetch": _keys_of(FetchConfig),
+    "clean": _keys_of(CleanConfig),
+    "dedup": _keys_of(DedupConfig),
 }
-_SOURCE_KEYS = {
-    "name": str,
-    "kind": str,
-    "url": str,
-    "path": str,
-    "mirror": dict,
-    "max_items": int,
-    "delay_seconds": float,
-}
+_SOURCE_KEYS = _keys_of(Source)
 
 
 class _Locator:
@@ -219,17 +315,68 @@ class _Locator:
         return ConfigError(f"{where}: {message}")
 
 
-def _check_type(value, expected, loc: _Locator, key: str, header: str, index: int = 0):
-    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+class _Mismatch(Exception):
+    """A value that does not fit its annotated type; the message ends the sentence "'key' ..."."""
+
+
+def _type_name(hint) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        return " or ".join(_type_name(a) for a in args if a is not type(None))
+    if origin is tuple:
+        return f"a list of {_type_name(args[0])}"
+    if origin is dict:
+        return f"a table of {_type_name(args[1])}"
+    return hint.__name__
+
+
+def _got(value) -> str:
+    return f"{type(value).__name__} {value!r}" if not isinstance(value, (list, dict)) else type(value).__name__
+
+
+def _convert(value, hint):
+    """``value`` as read from TOML, checked against ``hint`` strictly (a bool is no int, an int is
+    a fine float, a float must be finite); lists become tuples. Raises :class:`_Mismatch`."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):  # "X | None": TOML has no null, so X
+        (inner,) = [a for a in args if a is not type(None)]
+        return _convert(value, inner)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise _Mismatch(f"must be {_type_name(hint)}, got {_got(value)}")
+        items = []
+        for number, item in enumerate(value, 1):
+            try:
+                items.append(_convert(item, args[0]))
+            except _Mismatch as exc:
+                raise _Mismatch(f"item {number} {exc}") from None
+        return tuple(items)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise _Mismatch(f"must be {_type_name(hint)}, got {_got(value)}")
+        converted = {}
+        for key, item in value.items():
+            try:
+                converted[key] = _convert(item, args[1])
+            except _Mismatch as exc:
+                raise _Mismatch(f"value for {key!r} {exc}") from None
+        return converted
+    if hint is float:
+        if not _is_number(value):
+            raise _Mismatch(f"must be float, got {_got(value)}")
+        if not math.isfinite(value):
+            raise _Mismatch(f"must be a finite number, got {value!r}")
         return float(value)
-    if expected is int and isinstance(value, bool) or not isinstance(value, expected):
-        raise loc.error(
-            f"{key!r} must be {expected.__name__}, got {type(value).__name__} {value!r}",
-            key,
-            header,
-            index,
-        )
+    if hint is int and isinstance(value, bool) or not isinstance(value, hint):
+        raise _Mismatch(f"must be {hint.__name__}, got {_got(value)}")
     return value
+
+
+def _check_type(value, expected, loc: _Locator, key: str, header: str, index: int = 0):
+    try:
+        return _convert(value, expected)
+    except _Mismatch as exc:
+        raise loc.error(f"{key!r} {exc}", key, header, index) from None
 
 
 def _check_url(url: str, loc: _Locator, key: str, header: str, index: int) -> None:
@@ -257,23 +404,37 @@ def _local_path_of(url: str, base: Path) -> str | None:
     return None
 
 
-def _build(cls, values: dict, loc: "_Locator", section: str):
+def _build(cls, values: dict, loc: "_Locator", section: str, **extra):
     """Construct a settings dataclass; its own checks' errors get the file and line."""
     try:
-        return cls(**values)
+        return cls(**values, **extra)
     except ConfigError as exc:
         if exc.key is None:
             raise
         raise loc.error(str(exc).removeprefix(f"[{section}] "), exc.key, section) from None
 
 
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at column {column}); TOML files must be saved as UTF-8"
+        ) from None
+
+
 def load_config(path: str | Path, lake: str | None = None) -> Config:
     """Read and validate a config file. ``lake`` overrides ``[pipeline] lake``."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
+    text = _read_text(path)
     loc = _Locator(path, text)
     try:
         raw = tomllib.loads(text)
@@ -307,33 +468,12 @@ def load_config(path: str | Path, lake: str | None = None) -> Config:
         pipeline["lake"] = _resolve(base, pipeline["lake"])
     lake_root = lake or pipeline.pop("lake", None) or _resolve(base, "lake")
     pipeline.pop("lake", None)
-    if pipeline.get("shards", 1) < 1:
-        raise loc.error("'shards' must be at least 1", "shards", "pipeline")
-    share = pipeline.get("max_failure_share", 0.5)
-    if not 0 <= share <= 1:
-        raise loc.error("'max_failure_share' must be between 0 and 1", "max_failure_share", "pipeline")
     try:
         from zoneinfo import ZoneInfo
 
         ZoneInfo(pipeline.get("timezone", "UTC"))
     except Exception:
         raise loc.error(f"unknown timezone {pipeline.get('timezone')!r}", "timezone", "pipeline") from None
-
-    for name in ("jaccard_threshold", "containment_threshold", "lsh_threshold"):
-        value = sections["dedup"].get(name)
-        if value is not None and not 0 < value <= 1:
-            raise loc.error(f"{name!r} must be in (0, 1]", name, "dedup")
-    fetch = sections["fetch"]
-    if "allow_networks" in fetch:
-        import ipaddress
-
-        nets = []
-        for item in fetch["allow_networks"]:
-            try:
-                nets.append(str(ipaddress.ip_network(item, strict=False)))
-            except ValueError:
-                raise loc.error(f"'allow_networks' entry {item!r} is not a network", "allow_networks", "fetch") from None
-        fetch["allow_networks"] = tuple(nets)
 
     raw_sources = raw.get("sources", [])
     if not isinstance(raw_sources, list):
@@ -377,8 +517,9 @@ def load_config(path: str | Path, lake: str | None = None) -> Config:
             exists = {"local": found.is_dir(), "urls": found.is_file(), "warc": found.exists()}[kind]
             if not exists:
                 raise loc.error(f"{kind} source path not found: {values['path']}", "path", header, index)
-        if values.get("delay_seconds") is not None and values["delay_seconds"] < 0:
-            raise loc.error("'delay_seconds' must not be negative", "delay_seconds", header, index)
+        delay = values.get("delay_seconds")
+        if delay is not None and not 0 <= delay <= DAY_SECONDS:
+            raise loc.error(f"'delay_seconds' must be between 0 and {DAY_SECONDS}, got {delay!r}", "delay_seconds", header, index)
         mirror = {}
         for prefix, folder in values.get("mirror", {}).items():
             _check_url(prefix, loc, "mirror", header, index)
@@ -391,12 +532,15 @@ def load_config(path: str | Path, lake: str | None = None) -> Config:
             raise loc.error("'max_items' must be at least 1", "max_items", header, index)
         sources.append(Source(**values))
 
-    return Config(
+    return _build(
+        Config,
+        pipeline,
+        loc,
+        "pipeline",
         path=path.resolve(),
         lake=lake_root,
         sources=tuple(sources),
-        fetch=_build(FetchConfig, fetch, loc, "fetch"),
-        clean=CleanConfig(**sections["clean"]),
-        dedup=DedupConfig(**sections["dedup"]),
-        **pipeline,
+        fetch=_build(FetchConfig, sections["fetch"], loc, "fetch"),
+        clean=_build(CleanConfig, sections["clean"], loc, "clean"),
+        dedup=_build(DedupConfig, sections["dedup"], loc, "dedup"),
     )
