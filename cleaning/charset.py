@@ -6,6 +6,11 @@ the web: a header or tag claiming a single-byte charset (ISO-8859-1, windows-125
 body that is valid UTF-8 with non-ASCII bytes. Such a body is UTF-8 (random Latin-1 text is
 almost never valid UTF-8), and reading it as Latin-1 would turn every "é" into "Ã©".
 
+A declared charset is also kept when a few bytes of the body are invalid in it (a CMS pasted one
+Latin-1 byte into a UTF-8 page): only those bytes become U+FFFD. Reading the whole page in a
+guessed single-byte charset instead would garble every other non-ASCII character. The declaration
+is dropped only when the body is mostly invalid in it, as a Latin-1 page labelled UTF-8 is.
+
 The fetch stage writes the answer into the capture's ``content_type`` (``text/html;
 charset=utf-8``) so the clean stage decodes what the fetcher decided; the WARC keeps the
 server's original headers.
@@ -60,6 +65,24 @@ def _decodes(body: bytes, name: str) -> bool:
     return True
 
 
+def _mostly_decodes(body: bytes, name: str) -> bool:
+    """Strictly decodable, or with fewer undecodable spots than well-formed non-ASCII characters."""
+    if _decodes(body, name):
+        return True
+    try:
+        text = body.decode(name, errors="replace")
+    except LookupError:
+        return False
+    bad = text.count("\ufffd")
+    good = sum(1 for c in text if c > "\x7f") - bad
+    return bad < good
+
+
+def replacement_count(text: str) -> int:
+    """Characters decoding had to replace (U+FFFD), for the clean stage's counts."""
+    return text.count("\ufffd")
+
+
 def effective_charset(body: bytes, content_type: str | None = None) -> str:
     for bom, name in _BOMS:
         if body.startswith(bom):
@@ -73,7 +96,7 @@ def effective_charset(body: bytes, content_type: str | None = None) -> str:
             return "utf-8"
         if declared.startswith(("utf-16", "utf-32")) and b"\x00" not in body[:512]:
             continue  # no BOM and no NUL bytes: a mislabelled ASCII-compatible page
-        if _decodes(body, declared):
+        if _mostly_decodes(body, declared):
             return declared
     if is_utf8:
         return "utf-8"

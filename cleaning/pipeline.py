@@ -185,7 +185,7 @@ def clean(config: Config, run_date: date, shard: int, workers: int | None = None
     wd = work_dir(run_date)
     raw = lake.read_table(f"raw/run_date={run_date.isoformat()}/{_shard_name(shard)}").to_pylist()
     captures = [Capture(**row) for row in raw]
-    articles, failures = clean_captures(captures, config.clean, workers or _workers())
+    articles, failures, counts = clean_captures(captures, config.clean, workers or _workers())
     rows = [asdict(a) for a in articles]
     lake.write_table(f"{wd}/cleaned/{_shard_name(shard)}", pa.Table.from_pylist(rows, schema=schema.CLEANED))
     lake.write_table(f"{wd}/failures/clean-{_shard_name(shard)}", _failures_table(failures))
@@ -194,6 +194,7 @@ def clean(config: Config, run_date: date, shard: int, workers: int | None = None
         "shard": shard,
         "cleaned": len(articles),
         "rejected": len(failures),
+        **dict(sorted(counts.items())),
         "seconds": round(time.monotonic() - started, 3),
     }
 

@@ -8,6 +8,7 @@ afterwards (``strip_furniture``), because one shard never sees a whole site.
 from __future__ import annotations
 
 import signal
+from collections import Counter
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -94,20 +95,26 @@ def _article(capture: Capture, page: CleanPage) -> Article:
 
 
 def clean_captures(captures: list[Capture], settings: CleanConfig, workers: int = 1):
-    """Returns ``(articles, failures)`` in capture order."""
+    """Returns ``(articles, failures, counts)``, the first two in capture order.
+
+    ``counts`` says how the articles were found: ``extraction_<step>`` per step of the extraction
+    chain, and ``pages_with_undecodable_bytes`` for pages whose declared charset was kept while a
+    few bytes were replaced."""
     jobs = [(c.body, c.final_url if c.final_url.startswith("http") else None, c.content_type, settings) for c in captures]
     if workers > 1 and len(jobs) > 8:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(_clean_one, jobs, chunksize=8))
     else:
         results = [_clean_one(job) for job in jobs]
-    articles, failures = [], []
+    articles, failures, counts = [], [], Counter()
     for capture, (page, reason, detail) in zip(captures, results):
         if page is None:
             failures.append(Failure(capture.url, capture.source, "clean", reason, detail or "", capture.status))
         else:
             articles.append(_article(capture, page))
-    return articles, failures
+            counts[f"extraction_{page.extraction}"] += 1
+            counts["pages_with_undecodable_bytes"] += page.replaced_chars > 0
+    return articles, failures, counts
 
 
 def learn_furniture(pages: list[tuple[str, str]], settings: CleanConfig) -> dict[str, set[str]]:

@@ -8,6 +8,9 @@ Characters XML does not allow (C0 controls other than tab and line breaks, U+FFF
 removed: one stray control byte pasted in by a CMS made the extractor return nothing for the
 whole page. Vertical tab and form feed, which word processors use as line breaks, become spaces
 so the words on either side stay apart.
+
+A leading XML declaration (XHTML pages start with one) is dropped: once the bytes are text, the
+encoding it names has been applied, and lxml refuses to parse text that still declares one.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from cleaning.charset import effective_charset
 _NOT_XML = re.compile("[\x00-\x08\x0e-\x1f\ufffe\uffff]")
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20)])
 _BREAKS = str.maketrans({"\x0b": " ", "\x0c": " "})
+_XML_DECLARATION = re.compile(r"^\s*<\?xml\b[^>]*\?>", re.IGNORECASE)
 
 
 @lru_cache(maxsize=64)
@@ -41,4 +45,6 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
         text = _NOT_XML.sub("", text)
     if "\x0b" in text or "\x0c" in text:
         text = text.translate(_BREAKS)
+    if text.lstrip()[:5].lower() == "<?xml":
+        text = _XML_DECLARATION.sub("", text, count=1)
     return text

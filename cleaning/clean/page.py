@@ -7,7 +7,8 @@
 5. generic site furniture lines dropped (:mod:`.furniture`);
 6. the headline repeated at the top of the body dropped: it is the title (:mod:`.headline`);
 7. date stamps, bylines and wire trailers moved into metadata (:mod:`.wire`);
-8. pages that are not articles rejected with a reason.
+8. pages that are not articles rejected with a reason (an index page only on strong evidence,
+   :mod:`.index_page`).
 
 Nothing here keeps state between pages, so results never depend on what was cleaned before.
 """
@@ -19,9 +20,11 @@ import threading
 from dataclasses import dataclass
 from datetime import timezone
 
+from cleaning.charset import replacement_count
 from cleaning.clean.decode import decode_html
 from cleaning.clean.furniture import strip_generic
 from cleaning.clean.headline import strip_headline
+from cleaning.clean.index_page import find_cards, index_evidence
 from cleaning.clean.metadata import PageMeta, read_meta
 from cleaning.clean.repetition import remove_repeats
 from cleaning.clean.text import tidy, word_count
@@ -38,7 +41,8 @@ PAYWALL = re.compile(
 )
 
 
-PAYWALL_STUB_WORDS = 150  # a teaser and a subscribe prompt; a full story is longer
+PAYWALL_STUB_WORDS = 150
+ERROR_PAGE_WORDS = 100  # a teaser and a subscribe prompt; a full story is longer
 
 
 class Rejected(Exception):
@@ -55,16 +59,22 @@ class CleanPage:
     attribution: str | None
     repeated_words_removed: int
     furniture_lines_removed: int
+    extraction: str = "precision"  # which step of the extraction chain found the text (see main_text)
+    replaced_chars: int = 0  # bytes the declared charset could not decode, now U+FFFD
 
 
-# Below this many words (shorter than most wire briefs), a precision-mode result is checked
-# against trafilatura's default mode. The check costs a second parse and extraction, so it is
-# kept to results this short: at 100 words it ran on 4% of the AEB pages and added 7% to the
-# clean step, for the same gain.
-RECALL_CHECK_WORDS = 50
+# The extraction chain. trafilatura's precision mode is the first choice: on the AEB news pages
+# it raises precision by 0.013 for 0.008 of recall. It sometimes settles on one block of a longer
+# story (a reprint notice, the first section of a guide), so a result under RECALL_CHECK_WORDS is
+# checked against the default mode, which wins when it finds WIDER_FACTOR times as many words.
+# Chosen on one half of trafilatura's evaluation set and checked on the AEB pages (bench/RESULTS.md):
+# 300 words and 2x gained 0.004 F1 on the first and nothing lost on the second, while checking
+# every page cost AEB precision. The check costs a second extraction on the pages it runs on.
+RECALL_CHECK_WORDS = 300
+WIDER_FACTOR = 2
 
 
-def extract_main_text(page, url: str | None, favor_precision: bool = True) -> tuple[str | None, object]:
+def extract_main_text(page, url: str | None, favor_precision: bool = True, favor_recall: bool = False):
     """trafilatura's main text of a page (markup or a parsed tree, which it may modify)."""
     import trafilatura
 
@@ -72,15 +82,52 @@ def extract_main_text(page, url: str | None, favor_precision: bool = True) -> tu
         page,
         url=url,
         include_comments=False,
-        # Measured on the AEB pages (bench/RESULTS.md): favor_precision raises precision by
-        # 0.013 for 0.008 of recall, the best F1 of the settings tried.
         favor_precision=favor_precision,
+        favor_recall=favor_recall,
         with_metadata=False,  # our own metadata reader is richer and much faster than htmldate
         deduplicate=False,
     )
     if document is None:
         return None, None
     return document.text, document
+
+
+def baseline_text(html: str) -> str | None:
+    """trafilatura's last resort: JSON-LD ``articleBody``, else the ``<article>`` or paragraph text."""
+    import trafilatura
+
+    _, text, _ = trafilatura.baseline(html)
+    return text or None
+
+
+def main_text(html: str, tree, url: str | None, min_words: int) -> tuple[str | None, object, str]:
+    """The page's main text, the trafilatura document it came from, and which step found it.
+
+    precision mode -> default mode (when precision found under RECALL_CHECK_WORDS) -> recall mode
+    and then the baseline (only when nothing of at least ``min_words`` was found). Each fallback
+    runs on pages that would otherwise be lost or cut short, so it costs nothing elsewhere.
+    """
+    from lxml import html as lxml_html
+
+    def fresh():
+        return lxml_html.document_fromstring(html, parser=_parser())
+
+    text, document = extract_main_text(tree, url)  # the tree is not used after this
+    method, found = "precision", word_count(text or "")
+    if found < RECALL_CHECK_WORDS:
+        wider, wider_document = extract_main_text(fresh(), url, favor_precision=False)
+        if wider and word_count(wider) >= WIDER_FACTOR * max(found, 1):
+            text, document, method, found = wider, wider_document, "default", word_count(wider)
+    if found >= min_words:
+        return text, document, method
+    widest, widest_document = extract_main_text(fresh(), url, favor_precision=False, favor_recall=True)
+    if widest and word_count(widest) > found:
+        text, document, method, found = widest, widest_document, "recall", word_count(widest)
+    if found < min_words:
+        last = baseline_text(html)
+        if last and word_count(last) >= max(min_words, 2 * found):
+            text, document, method = last, None, "baseline"
+    return text, document, method
 
 
 _parsers = threading.local()
@@ -107,6 +154,8 @@ def clean_html(body: bytes, url: str | None, content_type: str | None, settings:
     html = decode_html(body, content_type)
     if "<" not in html[:5000]:
         raise Rejected("not_html", "no markup in the first 5000 characters")
+    if _looks_binary(body[:8192], html[:8192]):
+        raise Rejected("not_html", "binary content (control bytes or undecodable characters)")
 
     from lxml import etree
     from lxml import html as lxml_html
@@ -116,18 +165,12 @@ def clean_html(body: bytes, url: str | None, content_type: str | None, settings:
     except (etree.ParserError, ValueError) as exc:
         raise Rejected("unparseable", str(exc)) from None
     meta = read_meta(tree)
+    cards = find_cards(tree, url or meta.canonical_url)  # read before trafilatura edits the tree
 
-    if meta.title and ERROR_TITLE.search(meta.title) and meta.published_at is None:
+    text, document, method = main_text(html, tree, url, settings.min_words)
+    if meta.title and ERROR_TITLE.search(meta.title) and word_count(text or "") < ERROR_PAGE_WORDS:
+        # A headline may say "not found" or "404"; an error page also has next to no text.
         raise Rejected("error_page", meta.title)
-
-    text, document = extract_main_text(tree, url)  # the tree is not used after this
-    found = word_count(text or "")
-    if found < RECALL_CHECK_WORDS:
-        # Precision mode can settle on a small block (a reprint notice) and miss the whole story.
-        # When the default mode finds at least three times as much, the story is more likely there.
-        wider, wider_document = extract_main_text(lxml_html.document_fromstring(html, parser=_parser()), url, favor_precision=False)
-        if wider and word_count(wider) >= 3 * max(found, 1):
-            text, document = wider, wider_document
     if not text:
         raise Rejected("empty", "no main text found")
     if document is not None:
@@ -161,18 +204,20 @@ def clean_html(body: bytes, url: str | None, content_type: str | None, settings:
         raise Rejected("paywall", f"{words} words and a subscription prompt: a paywall stub")
     if words < settings.min_words:
         raise Rejected("too_short", f"{words} words, fewer than {settings.min_words}")
-    if meta.published_at is None and _looks_like_index(paragraphs, meta.is_article is False):
-        raise Rejected("not_article", "a list of links or teasers with no publication date (an index page?)")
+    evidence = index_evidence(paragraphs, cards)
+    if evidence.is_index:
+        raise Rejected("not_article", f"a list of teasers, not a story: {evidence.describe()}")
 
-    return CleanPage(body_text, meta, wire.wire_agency, wire.attribution, repeated, furniture)
+    return CleanPage(body_text, meta, wire.wire_agency, wire.attribution, repeated, furniture, method, replacement_count(html))
 
 
-def _looks_like_index(paragraphs: list[str], declared_non_article: bool) -> bool:
-    """Most lines are list items, cut-off teasers or fragments: a section front, not a story."""
-    if len(paragraphs) < 5:
+_BINARY_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20)])
+
+
+def _looks_binary(head: bytes, text: str) -> bool:
+    """More than 5% control bytes, or 10% characters no charset could decode: not a web page."""
+    if not head:
         return False
-    listish = sum(
-        1 for p in paragraphs if p.endswith(("…", "...")) or len(p.split()) < 12
-    )
-    return listish / len(paragraphs) > (0.5 if declared_non_article else 0.7)
+    controls = len(head) - len(head.translate(None, _BINARY_BYTES))
+    return controls > 0.05 * len(head) or text.count("\ufffd") > 0.1 * max(len(text), 1)
 
