@@ -66,31 +66,57 @@ def _write_records(records: list[dict], out: Path, arrow_schema=None) -> None:
             table = pa.Table.from_pylist(records, schema=arrow_schema)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise SystemExit(f"error: these records do not fit one Parquet schema ({exc}); write .jsonl instead") from None
-        pq.write_table(table, out, compression="zstd")
+        try:
+            pq.write_table(table, out, compression="zstd")
+        except OSError as exc:
+            raise SystemExit(f"error: cannot write {out}: {_first_line(exc)}") from None
     elif out.suffix in (".jsonl", ".ndjson"):
-        with out.open("w", encoding="utf-8") as fh:
-            for record in records:
-                fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        try:
+            with out.open("w", encoding="utf-8") as fh:
+                for record in records:
+                    fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        except OSError as exc:
+            raise SystemExit(f"error: cannot write {out}: {exc.strerror or exc}") from None
     else:
         raise SystemExit(f"error: --out must end in .jsonl or .parquet, got {out}")
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
+
+
 def _read_records(path: Path) -> list[dict]:
+    """Records of a JSONL or Parquet file; anything unreadable is a one-line error naming the
+    file (and the line, for JSONL)."""
     if not path.exists():
         raise SystemExit(f"error: input not found: {path}")
     if path.suffix == ".parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        return pq.read_table(path).to_pylist()
+        try:
+            return pq.read_table(path).to_pylist()
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise SystemExit(f"error: {path}: not a readable Parquet file: {_first_line(exc)}") from None
     records = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise SystemExit(f"error: {path}:{number}: not valid JSON: {exc.msg}") from None
+    try:
+        with path.open("rb") as fh:
+            for number, raw in enumerate(fh, 1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise SystemExit(f"error: {path}:{number}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); expected JSON Lines") from None
+                if not line.strip():
+                    continue
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise SystemExit(f"error: {path}:{number}: not valid JSON: {exc.msg}") from None
+                except RecursionError:
+                    raise SystemExit(f"error: {path}:{number}: JSON nested too deeply") from None
+    except OSError as exc:
+        raise SystemExit(f"error: cannot read {path}: {exc.strerror or exc}") from None
     return records
 
 
@@ -116,50 +142,174 @@ def cmd_run(args) -> int:
     return 0
 
 
-def _pages_of(inputs: list[str]):
-    """(source_path, url, bytes, content_type) for each page in files, folders and WARC files."""
+class InputProblem(Exception):
+    """A page that could not be read: ``reason`` is short, as in the fetch stage's failures."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason, self.detail = reason, detail
+
+
+def _gunzip_file(file: Path, cap: int) -> bytes:
+    """A gzipped page, unzipped without ever holding more than ``cap + 1`` bytes of output
+    (a gzip bomb stops at the cap). Several members are joined, as gzip allows; a stream that
+    stops before its end is ``truncated``."""
+    import zlib
+
+    out, total = [], 0
+    with file.open("rb") as fh:
+        data = b""
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        while True:
+            if not data:
+                data = fh.read(64 * 1024)
+                if not data:
+                    if not inflater.eof:
+                        raise InputProblem("truncated", f"gzip stream ends early ({total} bytes unzipped)")
+                    break
+            if inflater.eof:  # the next member, or padding after the last
+                while len(data) < 2 and (more := fh.read(64 * 1024)):
+                    data += more
+                if not data.startswith(b"\x1f\x8b"):
+                    break
+                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            try:
+                piece = inflater.decompress(data, cap + 1 - total)
+            except zlib.error as exc:
+                raise InputProblem("unreadable", f"not gzip: {exc}") from None
+            out.append(piece)
+            total += len(piece)
+            if total > cap:
+                raise InputProblem("too_large", f"unzips to more than {cap} bytes")
+            data = inflater.unused_data if inflater.eof else b""
+    return b"".join(out)
+
+
+def _read_page_file(file: Path, cap: int) -> bytes:
+    if file.suffix.lower() == ".gz":
+        return _gunzip_file(file, cap)
+    size = file.stat().st_size
+    if size > cap:
+        raise InputProblem("too_large", f"{size} bytes, over {cap}")
+    return file.read_bytes()
+
+
+def _pages_of(inputs: list[str], cap: int):
+    """(source_path, url, bytes or :class:`InputProblem`, content_type) for each page in files,
+    folders and WARC files; a page over ``cap`` bytes (on disk or unzipped) is a problem, read
+    no further. One bad file or record never stops the others."""
     from cleaning.discover import PAGE_SUFFIXES
     from cleaning.warc import WARC_SUFFIXES
 
     for item in inputs:
         path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(PAGE_SUFFIXES + WARC_SUFFIXES))
-        elif path.is_file():
-            found = [path]
-        else:
-            raise SystemExit(f"error: input not found: {item}")
+        try:
+            if path.is_dir():
+                found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(PAGE_SUFFIXES + WARC_SUFFIXES))
+            else:
+                found = [path]
+        except OSError as exc:
+            yield item, None, InputProblem("unreadable", exc.strerror or str(exc)), None
+            continue
         for file in found:
             if file.name.lower().endswith(WARC_SUFFIXES):
-                yield from _warc_pages(file)
+                yield from _warc_pages(file, cap)
                 continue
             try:
-                data = file.read_bytes()
-                if file.suffix == ".gz":
-                    import gzip
-
-                    data = gzip.decompress(data)
-            except (OSError, EOFError) as exc:
+                data = _read_page_file(file, cap)
+            except InputProblem as exc:
                 yield str(file), None, exc, None
-                continue
-            yield str(file), None, data, None
+            except FileNotFoundError:
+                yield str(file), None, InputProblem("not_found", "the file is gone"), None
+            except OSError as exc:
+                yield str(file), None, InputProblem("unreadable", exc.strerror or str(exc)), None
+            except MemoryError:
+                yield str(file), None, InputProblem("too_large", "not enough memory to read it"), None
+            else:
+                yield str(file), None, data, None
 
 
-def _warc_pages(path: Path):
-    from warcio.exceptions import ArchiveLoadFailed
-
+def _warc_pages(path: Path, cap: int):
     from cleaning.warc import iter_pages
 
     try:
-        for page in iter_pages(path, with_bodies=True, only_html_200=False):
-            yield str(path), page.url, page.body, page.content_type or None
-    except (ArchiveLoadFailed, OSError, EOFError) as exc:
-        yield str(path), None, exc, None
+        for page in iter_pages(path, with_bodies=True, only_html_200=False, max_bytes=cap):
+            data = InputProblem(page.problem, page.error().detail) if page.problem else page.body
+            yield str(path), page.url, data, page.content_type or None
+    except Exception as exc:  # a WARC library error nobody foresaw still costs only this file
+        yield str(path), None, InputProblem("unreadable", f"{type(exc).__name__}: {exc}"[:500]), None
+
+
+EXTRACT_FIELDS = ("source_path", "url", "title", "text", "published_at", "wire_agency", "error")
+
+
+class _RecordWriter:
+    """Writes records as they come (JSONL lines, or one Parquet row group per batch), so a run
+    that stops half-way keeps what it did; Parquet gets its footer even then."""
+
+    def __init__(self, out: Path, fields: tuple[str, ...]):
+        self.out, self.fields, self.count = out, fields, 0
+        if out.suffix not in (".jsonl", ".ndjson", ".parquet"):
+            raise SystemExit(f"error: --out must end in .jsonl or .parquet, got {out}")
+        try:
+            if out.suffix == ".parquet":
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                self.schema = pa.schema([(name, pa.string()) for name in fields])
+                self.sink = pq.ParquetWriter(out, self.schema, compression="zstd")
+            else:
+                self.sink = out.open("w", encoding="utf-8")
+        except OSError as exc:
+            raise SystemExit(f"error: cannot write {out}: {exc.strerror or exc}") from None
+
+    def write(self, records: list[dict]) -> None:
+        if not records:
+            return
+        try:
+            if self.out.suffix == ".parquet":
+                import pyarrow as pa
+
+                self.sink.write_table(pa.Table.from_pylist(records, schema=self.schema))
+            else:
+                self.sink.write("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records))
+                self.sink.flush()
+        except OSError as exc:
+            raise SystemExit(f"error: cannot write {self.out}: {exc.strerror or exc}") from None
+        self.count += len(records)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.sink.close()
+
+
+def _clean_batch(pool, make_pool, clean, columns):
+    """Results for one batch. A worker that dies (out of memory, a crash in a parser) costs
+    only its own page: the batch is cleaned again one page at a time in a fresh pool."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if pool is None:
+        return list(map(clean, *columns)), None
+    try:
+        return list(pool.map(clean, *columns, chunksize=4)), pool
+    except BrokenProcessPool:
+        pool.shutdown(wait=False, cancel_futures=True)
+    results = []
+    pool = make_pool()
+    for args in zip(*columns):
+        try:
+            results.append(pool.submit(clean, *args).result())
+        except BrokenProcessPool:
+            results.append((None, "worker_died", "the process cleaning this page died (out of memory?)"))
+            pool.shutdown(wait=False, cancel_futures=True)
+            pool = make_pool()
+    return results, pool
 
 
 def cmd_extract(args) -> int:
     from concurrent.futures import ProcessPoolExecutor
-    from contextlib import nullcontext
     from functools import partial
     from itertools import islice
 
@@ -167,21 +317,36 @@ def cmd_extract(args) -> int:
     from cleaning.config import CleanConfig
 
     settings = CleanConfig(repeat_min_words=args.min_repeat_words)
+    if args.workers < 0:
+        raise SystemExit(f"error: --workers must be 0 (one per core) or more, got {args.workers}")
+    missing = [item for item in args.inputs if not Path(item).exists()]
+    if missing:
+        raise SystemExit(f"error: input not found: {', '.join(missing)}")
     workers = args.workers or os.cpu_count() or 1
-    pages = iter(_pages_of(args.inputs))
-    records = []
-    with ProcessPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as pool:
-        # In batches, so a folder of any size never holds more than one batch of pages in memory.
-        while batch := list(islice(pages, EXTRACT_BATCH)):
-            readable = [(data, url, content_type) for _, url, data, content_type in batch if not isinstance(data, Exception)]
-            columns = list(zip(*readable)) or [(), (), ()]  # bodies, urls, content types
-            clean = partial(clean_one, settings=settings)
-            results = iter(pool.map(clean, *columns, chunksize=4) if pool else map(clean, *columns))
-            for source_path, url, data, _ in batch:
-                records.append(_extracted(source_path, url, data, None if isinstance(data, Exception) else next(results)))
-    _write_records(records, Path(args.out))
-    failed = sum(1 for r in records if r["error"])
-    print(f"{len(records)} pages, {len(records) - failed} articles, {failed} rejected -> {args.out}", file=sys.stderr)
+    make_pool = partial(ProcessPoolExecutor, max_workers=workers)
+    pages = iter(_pages_of(args.inputs, settings.max_page_bytes))
+    clean = partial(clean_one, settings=settings)
+    failed = 0
+    pool = make_pool() if workers > 1 else None
+    try:
+        with _RecordWriter(Path(args.out), EXTRACT_FIELDS) as writer:
+            # In batches, so a folder of any size never holds more than one batch of pages in memory.
+            while batch := list(islice(pages, EXTRACT_BATCH)):
+                readable = [(data, url, content_type) for _, url, data, content_type in batch if not isinstance(data, Exception)]
+                columns = list(zip(*readable)) or [(), (), ()]  # bodies, urls, content types
+                cleaned, pool = _clean_batch(pool, make_pool, clean, columns)
+                results = iter(cleaned)
+                records = [
+                    _extracted(source_path, url, data, None if isinstance(data, Exception) else next(results))
+                    for source_path, url, data, _ in batch
+                ]
+                writer.write(records)
+                failed += sum(1 for r in records if r["error"])
+            total = writer.count
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    print(f"{total} pages, {total - failed} articles, {failed} rejected -> {args.out}", file=sys.stderr)
     return 0
 
 
@@ -189,7 +354,11 @@ EXTRACT_BATCH = 256
 
 
 def _extracted(source_path: str, url: str | None, data, result) -> dict:
-    record = {"source_path": source_path, "url": url, "title": None, "text": None, "published_at": None, "wire_agency": None, "error": None}
+    record = dict.fromkeys(EXTRACT_FIELDS)
+    record.update(source_path=source_path, url=url)
+    if isinstance(data, InputProblem):
+        record["error"] = str(data)
+        return record
     if isinstance(data, Exception):
         record["error"] = f"unreadable: {data}"
         return record
@@ -212,6 +381,8 @@ def cmd_dedup(args) -> int:
     from cleaning.dedup import dedup_records
 
     source = Path(args.input)
+    if Path(args.out).suffix not in (".jsonl", ".ndjson", ".parquet"):
+        raise SystemExit(f"error: --out must end in .jsonl or .parquet, got {args.out}")
     records = _read_records(source)
     for number, record in enumerate(records, 1):
         if not isinstance(record, dict):
@@ -289,13 +460,16 @@ def _write_parquet_with(source: Path, columns: dict, out: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pq.read_table(source)
+    table = pq.read_table(source)  # read once already: it is Parquet
     for name, values in columns.items():
         if name in table.column_names:
             table = table.drop_columns([name])
         kind = pa.bool_() if name == "is_duplicate" else table.schema.field("id").type
         table = table.append_column(name, pa.array(values, kind))
-    pq.write_table(table, out, compression="zstd")
+    try:
+        pq.write_table(table, out, compression="zstd")
+    except OSError as exc:
+        raise SystemExit(f"error: cannot write {out}: {_first_line(exc)}") from None
 
 
 def cmd_report(args) -> int:

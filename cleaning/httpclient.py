@@ -15,8 +15,11 @@ A request goes through, in order:
 4. the host's politeness slot (:class:`cleaning.politeness.HostGate`);
 5. the exchange, under a connect timeout, a read timeout and a total timeout (a watchdog closes
    the socket, so a server dripping one byte a second cannot hold us), with a content-type check
-   before the body is read, a cap on the body and a cap on its decompressed size;
-6. retries with exponential backoff and jitter on timeouts, dropped connections, 408, 429 and 5xx
+   before the body is read, a cap on the body and a cap on its decompressed size; a body shorter
+   than its Content-Length, a broken chunked encoding or a gzip/deflate stream without its end
+   is ``truncated``, never a page;
+6. retries with exponential backoff and jitter on timeouts, dropped connections, truncated
+   bodies, 408, 429 and 5xx
    (not on a refused connection: nothing listens, and seconds will not change that),
    waiting at least what Retry-After asks, the whole host waiting with us;
 7. redirects, each hop checked again from step 1; a loop or too many hops is refused.
@@ -46,7 +49,7 @@ from cleaning.politeness import HostGate
 from cleaning.robots import MAX_ROBOTS_BYTES, RobotsCache, agent_token
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-RETRY_REASONS = frozenset({"timeout", "connection_error"})
+RETRY_REASONS = frozenset({"timeout", "connection_error", "truncated"})
 _CHUNK = 64 * 1024
 
 
@@ -147,15 +150,24 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
         self.sock.settimeout(self.timeout)
 
 
-def decompress(body: bytes, encoding: str, cap: int) -> bytes:
-    """Undo a Content-Encoding without ever holding more than ``cap + 1`` bytes of output."""
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def decompress(body: bytes, encoding: str, cap: int, complete: bool = True) -> bytes:
+    """Undo a Content-Encoding without ever holding more than ``cap + 1`` bytes of output.
+
+    A stream that stops before its end-of-stream marker raises ``truncated``: a server that
+    closed early must not pass for a short page. ``complete=False`` accepts that, for a body we
+    cut ourselves (robots.txt is read that way). A gzip body may hold several members, as the
+    format allows; bytes after the last that start no member are ignored (padding)."""
     encoding = encoding.lower().strip()
     if encoding in ("", "identity"):
         return body
     if encoding not in ("gzip", "x-gzip", "deflate"):
         raise FetchError("bad_encoding", f"unsupported Content-Encoding {encoding!r}")
-    attempts = [16 + zlib.MAX_WBITS] if "gzip" in encoding else [zlib.MAX_WBITS, -zlib.MAX_WBITS]
-    for wbits in attempts:  # "deflate" is zlib-wrapped by the standard, raw by some servers
+    if "gzip" in encoding:
+        return _gunzip(body, cap, complete)
+    for wbits in (zlib.MAX_WBITS, -zlib.MAX_WBITS):  # "deflate" is zlib-wrapped by the standard, raw by some servers
         inflater = zlib.decompressobj(wbits)
         try:
             out = inflater.decompress(body, cap + 1)
@@ -164,8 +176,33 @@ def decompress(body: bytes, encoding: str, cap: int) -> bytes:
             continue
         if len(out) > cap or inflater.unconsumed_tail:
             raise FetchError("too_large", f"decompressed body exceeds {cap} bytes")
+        if complete and not inflater.eof:
+            raise FetchError("truncated", f"deflate stream ends early (after {len(body)} bytes, {len(out)} decoded)")
         return out
     raise FetchError("bad_encoding", str(error))
+
+
+def _gunzip(body: bytes, cap: int, complete: bool) -> bytes:
+    out, data = [], body
+    total = 0
+    while True:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            piece = inflater.decompress(data, cap + 1 - total)
+        except zlib.error as exc:
+            raise FetchError("bad_encoding", str(exc)) from None
+        out.append(piece)
+        total += len(piece)
+        if total > cap or inflater.unconsumed_tail:
+            raise FetchError("too_large", f"decompressed body exceeds {cap} bytes")
+        if not inflater.eof:
+            if complete:
+                raise FetchError("truncated", f"gzip stream ends early (after {len(body)} bytes, {total} decoded)")
+            break
+        data = inflater.unused_data
+        if not data.startswith(GZIP_MAGIC):
+            break
+    return b"".join(out)
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -367,7 +404,7 @@ class HttpClient:
             answer = conn.getresponse()
             raw_headers = answer.getheaders()
             headers = {k.lower(): v for k, v in raw_headers}
-            body = b""
+            body, cut, short = b"", False, 0
             if 200 <= answer.status < 300:
                 media_type = headers.get("content-type", "").split(";")[0].strip().lower()
                 if accept is not None and not accept(media_type):
@@ -375,13 +412,18 @@ class HttpClient:
                 declared = headers.get("content-length", "").strip()
                 if declared.isdigit() and int(declared) > limit and not truncate:
                     raise FetchError("too_large", f"Content-Length {declared} is over {limit} bytes", answer.status)
-                body = self._read_capped(answer, limit, truncate)
+                body, cut = self._read_capped(answer, limit, truncate)
+                short = 0 if cut else (answer.length or 0)  # bytes the declared Content-Length still owes
         except FetchError:
             raise
         except ssl.SSLError as exc:
             raise FetchError("tls_error", str(exc)) from None
         except ConnectionRefusedError as exc:  # nothing listens: seconds will not fix it, next night may
             raise FetchError("connection_refused", str(exc)) from None
+        except http.client.IncompleteRead as exc:  # chunks stopped early, or a chunk header was not hex
+            if expired.is_set():
+                raise FetchError("timeout", f"no complete answer within {settings.total_timeout_seconds:g} s") from None
+            raise FetchError("truncated", f"broken or incomplete chunked body ({len(exc.partial)} bytes of the last part read)") from None
         except (OSError, http.client.HTTPException, ValueError) as exc:
             if expired.is_set():
                 raise FetchError("timeout", f"no complete answer within {settings.total_timeout_seconds:g} s") from None
@@ -392,9 +434,11 @@ class HttpClient:
             conn.close()
         if expired.is_set():  # the watchdog cut a body that had no declared length
             raise FetchError("timeout", f"no complete answer within {settings.total_timeout_seconds:g} s")
+        if short:
+            raise FetchError("truncated", f"the connection closed {short} bytes short of the declared Content-Length ({len(body)} received)")
         if body:
             cap = settings.max_decompressed_bytes or settings.max_bytes
-            body = decompress(body, headers.get("content-encoding", ""), max(cap, limit) if truncate else cap)
+            body = decompress(body, headers.get("content-encoding", ""), max(cap, limit) if truncate else cap, complete=not cut)
             if truncate:
                 body = body[:limit]
         return Response(
@@ -409,7 +453,8 @@ class HttpClient:
         )
 
     @staticmethod
-    def _read_capped(answer, limit: int, truncate: bool) -> bytes:
+    def _read_capped(answer, limit: int, truncate: bool) -> tuple[bytes, bool]:
+        """The body, at most ``limit`` bytes, and whether it was cut there (only with ``truncate``)."""
         chunks, total = [], 0
         while True:
             chunk = answer.read(min(_CHUNK, limit + 1 - total))
@@ -419,6 +464,6 @@ class HttpClient:
             total += len(chunk)
             if total > limit:
                 if truncate:
-                    return b"".join(chunks)[:limit]
+                    return b"".join(chunks)[:limit], True
                 raise FetchError("too_large", f"body over {limit} bytes", answer.status)
-        return b"".join(chunks)
+        return b"".join(chunks), False
