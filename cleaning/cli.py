@@ -575,6 +575,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from cleaning.config import ConfigError
+    from cleaning.store import LakeError
 
     args = build_parser().parse_args(argv)
     try:
@@ -582,6 +583,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except LakeError as exc:  # a missing bucket, an endpoint that does not answer
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -14,13 +14,22 @@ S3 object is not safe: an error half-way through still completes the upload with
 object, measured with pyarrow 26 on moto.) :meth:`Lake.commit` moves a staged file to its
 published name in one step: a rename on a local disk, a server-side copy on object storage. See
 ``docs/lake.md`` for how publishing uses these.
+
+A lake that cannot be used raises :class:`LakeError` (an ``OSError``) with a one-line message
+that names the lake (credentials left out): a bucket that does not exist is refused when the
+:class:`Lake` is made, before any stage writes (pyarrow would otherwise answer "no such file"
+for every read of it, and a night would run to its first write); an endpoint that does not
+answer, or any other storage error, says so instead of a traceback. A file that is simply not
+there still raises ``FileNotFoundError``.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import re
 import uuid
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -70,19 +79,79 @@ def filesystem_from_uri(uri: str) -> tuple[pafs.FileSystem, str]:
     return pafs.FileSystem.from_uri(uri)
 
 
+class LakeError(OSError):
+    """The lake cannot be used (a missing bucket, an endpoint that does not answer, ...)."""
+
+
+def display_uri(uri: str) -> str:
+    """A lake URI fit for a message: no credentials, and of the query only where it points."""
+    if "://" not in uri:
+        return uri
+    parts = urlsplit(uri)
+    shown = "&".join(f"{k}={v}" for k, v in parse_qsl(parts.query, keep_blank_values=True) if k in ("endpoint_override", "region", "scheme"))
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1], query=shown))
+
+
+def _explain(exc: BaseException) -> str:
+    """pyarrow's S3 error, in a line."""
+    text = " ".join(str(exc).split())
+    if "NETWORK_CONNECTION" in text or "curlCode" in text:
+        detail = re.search(r"Details: (.*)$", text)
+        return f"cannot reach the storage endpoint ({(detail.group(1) if detail else text)[:200]})"
+    if "NO_SUCH_BUCKET" in text:
+        bucket = re.search(r"in bucket '([^']*)'", text)
+        return f"bucket {bucket.group(1)!r} does not exist" if bucket else "the bucket does not exist"
+    return text[:300]
+
+
+def _storage_errors(method):
+    """Storage errors of a :class:`Lake` method become :class:`LakeError` naming the lake."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (FileNotFoundError, LakeError):
+            raise
+        except OSError as exc:
+            raise LakeError(f"lake {display_uri(self.uri)}: {_explain(exc)}") from exc
+
+    return wrapper
+
+
 class Lake:
     def __init__(self, root: str, filesystem: pafs.FileSystem | None = None):
         self.uri = root
         if filesystem is not None:
             self.fs, self.root = filesystem, root.rstrip("/")
         elif "://" in root:
-            self.fs, self.root = filesystem_from_uri(root)
+            try:
+                self.fs, self.root = filesystem_from_uri(root)
+            except (pa.ArrowException, ValueError, OSError) as exc:
+                raise LakeError(f"lake {display_uri(root)}: not a usable lake URI ({_explain(exc)})") from None
             self.root = self.root.rstrip("/")
         else:
             self.fs, self.root = pafs.LocalFileSystem(), str(Path(root).resolve())
         self.is_local = isinstance(self.fs, pafs.LocalFileSystem)
         # Object stores have no folders: creating one writes an empty "name/" marker object.
         self._needs_dirs = not isinstance(self.fs, pafs.S3FileSystem)
+        if filesystem is None and isinstance(self.fs, pafs.S3FileSystem):
+            self._check_bucket()
+
+    def _check_bucket(self) -> None:
+        """Refuse a bucket that does not exist or an endpoint that does not answer, now.
+
+        A bucket we may not look at (access denied on HeadBucket) is let through: object-level
+        permissions may still allow everything the pipeline does."""
+        bucket = self.root.split("/", 1)[0]
+        try:
+            info = self.fs.get_file_info(bucket)
+        except OSError as exc:
+            if "ACCESS_DENIED" in str(exc) or "403" in str(exc):
+                return
+            raise LakeError(f"lake {display_uri(self.uri)}: {_explain(exc)}") from None
+        if info.type == pafs.FileType.NotFound:
+            raise LakeError(f"lake {display_uri(self.uri)}: bucket {bucket!r} does not exist (create it, or fix [pipeline] lake / --lake)")
 
     def __repr__(self) -> str:
         return f"Lake({self.uri!r})"
@@ -90,14 +159,17 @@ class Lake:
     def path(self, relpath: str) -> str:
         return f"{self.root}/{relpath}".rstrip("/")
 
+    @_storage_errors
     def exists(self, relpath: str) -> bool:
         return self.fs.get_file_info(self.path(relpath)).type != pafs.FileType.NotFound
 
+    @_storage_errors
     def size(self, relpath: str) -> int | None:
         """Size in bytes of a file, None when there is no file at ``relpath``."""
         info = self.fs.get_file_info(self.path(relpath))
         return info.size if info.type == pafs.FileType.File else None
 
+    @_storage_errors
     def list_files(self, reldir: str, suffix: str = "") -> list[str]:
         """Relative paths of the files under ``reldir`` (recursive), sorted."""
         selector = pafs.FileSelector(self.path(reldir), recursive=True, allow_not_found=True)
@@ -109,10 +181,12 @@ class Lake:
         ]
         return sorted(found)
 
+    @_storage_errors
     def delete_dir(self, reldir: str) -> None:
         if self.exists(reldir):
             self.fs.delete_dir(self.path(reldir))
 
+    @_storage_errors
     def delete_file(self, relpath: str) -> None:
         if self.exists(relpath):
             self.fs.delete_file(self.path(relpath))
@@ -136,6 +210,7 @@ class Lake:
             if os.path.exists(tmp):
                 os.remove(tmp)
 
+    @_storage_errors
     def write_table(self, relpath: str, table: pa.Table, row_group_rows: int = ROW_GROUP_ROWS) -> None:
         if self.is_local:  # streamed to a temporary file: no second copy of the file in memory
             self._write_local(
@@ -147,11 +222,13 @@ class Lake:
         else:
             self.write_bytes(relpath, parquet_bytes(table, row_group_rows))
 
+    @_storage_errors
     def read_table(self, relpath: str, columns: list[str] | None = None, schema: pa.Schema | None = None) -> pa.Table:
         with self.fs.open_input_file(self.path(relpath)) as source:
             table = pq.read_table(source, columns=columns)
         return table.cast(schema) if schema is not None and columns is None else table
 
+    @_storage_errors
     def read_tables(self, relpaths: list[str], schema: pa.Schema, columns: list[str] | None = None) -> pa.Table:
         """Concatenate several files that share ``schema`` (an empty table when there are none)."""
         if columns is not None:
@@ -159,11 +236,13 @@ class Lake:
         tables = [self.read_table(p, columns=columns).select(schema.names).cast(schema) for p in relpaths]
         return pa.concat_tables(tables) if tables else schema.empty_table()
 
+    @_storage_errors
     def read_metadata(self, relpath: str) -> pq.FileMetaData:
         """The Parquet footer of a file (reads only the end of the file)."""
         with self.fs.open_input_file(self.path(relpath)) as source:
             return pq.read_metadata(source)
 
+    @_storage_errors
     def write_bytes(self, relpath: str, data: bytes) -> None:
         if self.is_local:
             self._write_local(relpath, lambda sink: sink.write(data))
@@ -173,16 +252,20 @@ class Lake:
         with self.fs.open_output_stream(final) as sink:  # the whole object in one write
             sink.write(data)
 
+    @_storage_errors
     def read_bytes(self, relpath: str) -> bytes:
         with self.fs.open_input_stream(self.path(relpath)) as source:
             return source.read()
 
+    @_storage_errors
     def write_json(self, relpath: str, data) -> None:
         self.write_bytes(relpath, json.dumps(data, indent=2, sort_keys=True, default=str).encode() + b"\n")
 
+    @_storage_errors
     def read_json(self, relpath: str):
         return json.loads(self.read_bytes(relpath))
 
+    @_storage_errors
     def commit(self, staged: str, final: str) -> None:
         """Make the staged file ``staged`` visible as ``final`` in one step, replacing any file there.
 
