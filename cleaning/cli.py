@@ -206,8 +206,11 @@ def _pages_of(inputs: list[str], cap: int):
         try:
             if path.is_dir():
                 found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(PAGE_SUFFIXES + WARC_SUFFIXES))
-            else:
+            elif path.is_file():
                 found = [path]
+            else:  # a pipe or a device would block or never end
+                yield item, None, InputProblem("unreadable", "not a regular file or folder"), None
+                continue
         except OSError as exc:
             yield item, None, InputProblem("unreadable", exc.strerror or str(exc)), None
             continue
