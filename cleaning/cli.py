@@ -514,8 +514,8 @@ def cmd_eval_extraction(args) -> int:
     from cleaning.evaluate.extraction import evaluate, format_results
 
     try:
-        results = evaluate(args.gold, rounds=args.bootstrap)
-    except FileNotFoundError as exc:
+        results = evaluate(args.gold, rounds=args.bootstrap, half=args.half, workers=args.workers or os.cpu_count() or 1)
+    except (FileNotFoundError, ValueError) as exc:
         raise SystemExit(f"error: {exc}") from None
     print(format_results(results))
     if args.out:
@@ -567,9 +567,12 @@ def build_parser() -> argparse.ArgumentParser:
         "extraction",
         help="score extraction against gold bodies, beside plain trafilatura",
         description="Score our extraction and plain trafilatura.extract on a folder of <id>.html[.gz] + <id>.json "
-        "(gold text in 'body'), with the article-extraction-benchmark metric and a bootstrap 95%% interval.",
+        "(gold text in 'body'; the article-extraction-benchmark metric), or on a folder with evaldata.json and "
+        "pages/ (trafilatura's evaluation set; its snippet metric), with a bootstrap 95%% interval.",
     )
-    e.add_argument("--gold", required=True, help="folder of <id>.html[.gz] and <id>.json")
+    e.add_argument("--gold", required=True, help="folder of <id>.html[.gz] and <id>.json, or of evaldata.json and pages/")
+    e.add_argument("--half", choices=["tune", "holdout"], help="score only one half of the pages (split by a hash of the page id)")
+    e.add_argument("--workers", type=int, default=0, help="processes (default: one per core)")
     e.add_argument("--bootstrap", type=int, default=1000, help="bootstrap rounds (default: %(default)s)")
     e.add_argument("--out", help="also write the full results (per page) as JSON here")
     e.set_defaults(func=cmd_eval_extraction)

@@ -94,7 +94,9 @@ class _Reader:
 
     def feed(self) -> list[Candidate]:
         body, content_type, final_url = self.document(self.source.url, "feed")
-        return parse_feed(body, self.source.name, final_url if "://" in final_url else self.source.url, content_type)
+        found, unlinked = parse_feed(body, self.source.name, final_url if "://" in final_url else self.source.url, content_type)
+        self.result.failures.extend(unlinked)
+        return found
 
     def sitemap(self, max_sitemaps: int, max_bytes: int) -> list[Candidate]:
         remote = not source_is_local(self.source)

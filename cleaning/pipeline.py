@@ -92,8 +92,7 @@ def discover(config: Config, run_date: date, only_sources: list[str] | None = No
     candidates, failures = night.candidates, night.failures
     wd = work_dir(run_date)
     lake.delete_dir(wd)  # a new night (or a re-run) starts from nothing
-    state.forget_fetched(lake, run_date)  # tonight's fetch shards write it again
-    state.save_http_cache(lake, run_date, cache, settings.seen_days)
+    state.save_http_cache(lake, run_date, cache, settings.seen_days)  # committed by publish
     state.prune(lake, run_date, settings.seen_days)
     by_shard: dict[int, list[dict]] = {i: [] for i in range(config.shards)}
     for candidate in candidates:
@@ -128,10 +127,8 @@ def _shard_key(url: str, fetcher) -> str:
 # ---------------------------------------------------------------- fetch
 @_recorded
 def fetch(config: Config, run_date: date, shard: int) -> dict:
-    """Fetch one shard: raw captures (Parquet, and a WARC), fetch failures, then the seen-URL state.
-
-    The state is written last, so a task that dies half-way has not marked anything as fetched.
-    """
+    """Fetch one shard: raw captures (Parquet, and a WARC), fetch failures, and the shard's
+    fetched-URL record, which publish commits to the seen-URL state with the night."""
     from cleaning import fetch as fetching
     from cleaning import state
     from cleaning.warc import build_warc
@@ -347,7 +344,10 @@ def publish(config: Config, run_date: date, dry_run: bool = False) -> dict:
 def reset_for_reprocess(lake: Lake, run_date: date) -> None:
     """Drop tonight's work files except what discover and fetch left (they are not re-run)."""
     wd = work_dir(run_date)
-    keep_prefixes = (f"{wd}/candidates/", f"{wd}/failures/discover", f"{wd}/failures/fetch-", f"{wd}/stats/discover", f"{wd}/stats/fetch-")
+    keep_prefixes = (
+        f"{wd}/candidates/", f"{wd}/failures/discover", f"{wd}/failures/fetch-", f"{wd}/stats/discover",
+        f"{wd}/stats/fetch-", f"{wd}/state/",
+    )
     for rel in lake.list_files(wd):
         if not rel.startswith(keep_prefixes):
             lake.fs.delete_file(lake.path(rel))

@@ -10,7 +10,8 @@ and on object storage, which has no atomic rename (``docs/lake.md``):
 2. commit, table by table: each staged file becomes ``<table>/run_date=D/part-0.parquet`` in
    one step (a rename, or one server-side copy), so a reader of a table sees the whole old file
    or the whole new one;
-3. the history index of the night;
+3. the history index of the night, then the night's seen-URL state and feed cache
+   (:mod:`cleaning.state`), so a night that never publishes never hides its stories;
 4. the manifest ``manifests/run_date=D/manifest.json``, last: it names the attempt and each
    file's rows, size and SHA-256. Each file also carries its attempt id in its Parquet footer
    (``publish_attempt``), so a reader checks that the files it read are the ones the manifest
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from cleaning import schema
+from cleaning import schema, state
 from cleaning.clean.text import word_count
 from cleaning.config import Config
 from cleaning.store import Lake, parquet_bytes, sha256
@@ -102,6 +103,11 @@ def check_night(lake: Lake, run_date: date) -> list[str]:
             problems.append(f"{path}: from attempt {found or '?'}, the manifest names {attempt}")
         elif expected.get("bytes") is not None and lake.size(path) != expected["bytes"]:
             problems.append(f"{path}: {lake.size(path)} bytes, the manifest says {expected['bytes']}")
+    books = manifest.get("accounting")
+    if books and not problems:
+        found = accounting(books["discovered"], {t: lake.read_table(partition_file(t, run_date)) for t in TABLES})
+        if found != books or found["unaccounted"] > 0:
+            problems.append(f"accounting: the tables hold {found}, the manifest says {books}")
     return problems
 
 
@@ -127,6 +133,23 @@ def read_night(lake: Lake, run_date: date, tables: tuple[str, ...] = TABLES) -> 
             raise NightNotConsistent(f"{table} for {run_date} is from attempt {found or '?'}, the manifest names {manifest.get('attempt')}")
         out[table] = data
     return manifest, out
+
+
+def accounting(discovered: int, tables: dict[str, pa.Table]) -> dict:
+    """Each discovered URL ends in exactly one table: published, a duplicate, or a failure of
+    fetch, clean or dedup (discover failures name sources and feed items, not candidates)."""
+    import pyarrow.compute as pc
+
+    failures = tables["failures"]
+    failed = failures.num_rows - pc.sum(pc.equal(failures.column("stage"), "discover")).as_py() if failures.num_rows else 0
+    published, duplicates = tables["articles"].num_rows, tables["duplicates"].num_rows
+    return {
+        "discovered": discovered,
+        "published": published,
+        "duplicates": duplicates,
+        "failed": failed,
+        "unaccounted": discovered - published - duplicates - failed,
+    }
 
 
 def code_version() -> str:
@@ -250,6 +273,9 @@ def publish_night(config: Config, run_date: date, dry_run: bool = False, stage_s
     started = time.monotonic()
     lake = Lake(config.lake)
     tables, summary = build_tables(lake, config, run_date)
+    manifest_accounting = accounting(summary["totals"]["discovered"], tables)
+    if manifest_accounting["unaccounted"] > 0:  # below 0: a reprocess whose candidates were removed
+        raise RuntimeError(f"{run_date}: {manifest_accounting} - discovered URLs missing from every table; nothing published")
     manifest = {
         "run_date": run_date.isoformat(),
         "schema_version": schema.SCHEMA_VERSION,
@@ -260,6 +286,7 @@ def publish_night(config: Config, run_date: date, dry_run: bool = False, stage_s
         "attempt": None if dry_run else new_attempt_id(),
         "rows": {name: table.num_rows for name, table in tables.items()},
         "summary": summary,
+        "accounting": manifest_accounting,
         "stages": stage_stats or [],
     }
     share = summary["totals"]["failure_share"]
@@ -336,6 +363,9 @@ def _commit_night(lake: Lake, config: Config, run_date: date, tables: dict[str, 
         hist.prune(lake, run_date, config.dedup.history_days)
     timings["history"] = round(time.monotonic() - mark, 3)
     _crash_point("history")
+    if "articles" in tables:  # the seen-URL state and feed cache commit with the night
+        manifest["state_committed"] = state.commit_night(lake, run_date)
+        _crash_point("state")
     manifest["files"] = files
     manifest["publish_timings"] = timings
     manifest["publish_seconds"] = round(time.monotonic() - started, 3)

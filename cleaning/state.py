@@ -5,10 +5,16 @@ fetch tasks may run on different machines; a file per task in the shared lake ne
 no server. Why partitioned by run date: re-running a date must give the same result, so a night
 reads only what *earlier* nights wrote, and a re-run replaces its own partition.
 
-``state/fetched/run_date=D/shard-N.parquet``
-    URLs fetched over the network by night D (the candidate URL and the URL it redirected to),
-    written by each fetch shard after its raw captures. Discover of night D skips URLs found in
-    the partitions of the ``seen_days`` nights before D. Pages read from local files, mirrors or
+Both are *committed with the night's publication*: the fetch shards and discover write them into
+the night's work folder, and publish moves them into ``state/`` just before it writes the
+manifest, and only for a night that passed its failure bound. A night that crashed, failed or
+ran dry leaves the state as the last published night left it, so its stories are offered again
+to the next night and to a re-run of its own date.
+
+``state/fetched/run_date=D/part-0.parquet``
+    Identity keys (:func:`cleaning.urls.url_key`) of the URLs fetched over the network by night D
+    and of the URLs they redirected to. Discover of night D skips URLs found in the partitions
+    of the ``seen_days`` nights before D. Pages read from local files, mirrors or
     WARC files are not recorded: reading them again costs no one anything, and the sample corpus
     relies on it.
 ``state/http_cache/run_date=D/part-0.parquet``
@@ -65,17 +71,34 @@ def _partition_date(relpath: str) -> date | None:
     return None
 
 
-def fetched_file(run_date: date, shard: int) -> str:
-    return f"{FETCHED_DIR}/run_date={run_date.isoformat()}/shard-{shard:05d}.parquet"
+def _pending_dir(run_date: date) -> str:
+    return f"_work/run_date={run_date.isoformat()}/state"
 
 
 def write_fetched(lake: Lake, run_date: date, shard: int, rows: list[dict]) -> None:
-    lake.write_table(fetched_file(run_date, shard), pa.Table.from_pylist(rows, schema=FETCHED))
+    """A fetch shard's record, pending until the night publishes."""
+    rel = f"{_pending_dir(run_date)}/fetched/shard-{shard:05d}.parquet"
+    lake.write_table(rel, pa.Table.from_pylist(rows, schema=FETCHED))
 
 
-def forget_fetched(lake: Lake, run_date: date) -> None:
-    """Drop night D's own record (discover of D does this, since D's fetch will write it again)."""
-    lake.delete_dir(f"{FETCHED_DIR}/run_date={run_date.isoformat()}")
+def commit_night(lake: Lake, run_date: date) -> dict:
+    """Make night D's pending records the state (publish calls this for a night it commits).
+
+    A record that is not pending (a reprocess run fetches nothing and keeps discover's cache) is
+    left as it is. Returns how many rows were committed per record."""
+    committed = {}
+    pending = lake.list_files(f"{_pending_dir(run_date)}/fetched", ".parquet")
+    if pending:
+        table = lake.read_tables(pending, FETCHED)
+        lake.delete_dir(f"{FETCHED_DIR}/run_date={run_date.isoformat()}")
+        lake.write_table(f"{FETCHED_DIR}/run_date={run_date.isoformat()}/part-0.parquet", table)
+        committed["fetched"] = table.num_rows
+    cache = f"{_pending_dir(run_date)}/http_cache.parquet"
+    if lake.exists(cache):
+        table = lake.read_table(cache, schema=HTTP_CACHE)
+        lake.write_table(f"{CACHE_DIR}/run_date={run_date.isoformat()}/part-0.parquet", table)
+        committed["http_cache"] = table.num_rows
+    return committed
 
 
 def window_start(run_date: date, days: int) -> datetime:
@@ -85,7 +108,7 @@ def window_start(run_date: date, days: int) -> datetime:
 
 
 def load_seen(lake: Lake, run_date: date, days: int) -> set[str]:
-    """Normalized URLs fetched by the ``days`` nights before ``run_date`` (never by itself)."""
+    """Identity keys of URLs fetched by the published nights among the ``days`` before ``run_date``."""
     oldest = run_date - timedelta(days=days)
     seen: set[str] = set()
     for rel in lake.list_files(FETCHED_DIR, ".parquet"):
@@ -169,10 +192,11 @@ def load_http_cache(lake: Lake, run_date: date) -> HttpCache:
 
 
 def save_http_cache(lake: Lake, run_date: date, cache: HttpCache, keep_days: int) -> None:
-    """Write night D's cache; entries the servers have not confirmed for ``keep_days`` are dropped."""
+    """Write night D's cache, pending until the night publishes; entries the servers have not
+    confirmed for ``keep_days`` are dropped."""
     oldest = datetime.now(timezone.utc) - timedelta(days=keep_days)
     rows = [asdict(e) for e in cache.entries() if e.checked_at >= oldest]
-    lake.write_table(f"{CACHE_DIR}/run_date={run_date.isoformat()}/part-0.parquet", pa.Table.from_pylist(rows, schema=HTTP_CACHE))
+    lake.write_table(f"{_pending_dir(run_date)}/http_cache.parquet", pa.Table.from_pylist(rows, schema=HTTP_CACHE))
 
 
 CACHE_KEEP_NIGHTS = 7  # only the latest earlier night is read; a few more keep re-runs of last week exact

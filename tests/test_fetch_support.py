@@ -44,7 +44,11 @@ class _Handler(BaseHTTPRequestHandler):
         host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
         with server.lock:
             server.hits.append(Hit(time.monotonic(), host, self.path, {k.lower(): v for k, v in self.headers.items()}))
-        route = server.routes.get((host, self.path)) or server.routes.get(self.path)
+        path = self.path.split("?", 1)[0]  # like most servers, ignore a query the route does not name
+        route = (
+            server.routes.get((host, self.path)) or server.routes.get(self.path)
+            or server.routes.get((host, path)) or server.routes.get(path)
+        )
         if route is None:
             reply = Reply(404, b"no such page")
         else:
