@@ -123,22 +123,35 @@ def _read_records(path: Path) -> list[dict]:
 def cmd_run(args) -> int:
     from cleaning.config import load_config
     from cleaning.pipeline import RunFailed, run_night
+    from cleaning.plan import make_plan
     from cleaning.publish import format_summary
 
     config = load_config(args.config, lake=args.lake)
-    run_date = args.date or _today(config)
-    unknown = [s for s in args.source or [] if s not in {src.name for src in config.sources}]
-    if unknown:
-        raise SystemExit(f"error: unknown source(s) {unknown}; configured: {[s.name for s in config.sources]}")
+    plan = make_plan(config, run_date=args.date, sources=args.source or (), reprocess=args.reprocess, dry_run=args.dry_run)
+    run_date = plan.run_date
     print(f"run {run_date} -> {config.lake}" + (" (reprocess)" if args.reprocess else "") + (" (dry run)" if args.dry_run else ""), file=sys.stderr)
     started = time.monotonic()
     try:
-        manifest = run_night(config, run_date, args.source, reprocess=args.reprocess, dry_run=args.dry_run, progress=Progress())
+        manifest = run_night(config, run_date, list(plan.sources) or None, reprocess=plan.reprocess, dry_run=plan.dry_run, progress=Progress())
     except RunFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     print(format_summary(manifest["summary"]))
     print(f"done in {time.monotonic() - started:.1f}s; rows: {manifest['rows']}" + ("" if args.dry_run else f"; lake: {config.lake}"))
+    return 0
+
+
+def cmd_unlock(args) -> int:
+    from cleaning import lease
+    from cleaning.config import load_config
+    from cleaning.store import Lake
+
+    config = load_config(args.config, lake=args.lake)
+    removed = lease.unlock(Lake(config.lake), args.date)
+    for claim in removed:
+        print(f"removed the claim of {claim.describe()}")
+    if not removed:
+        print(f"no run claims {args.date} in {config.lake}")
     return 0
 
 
@@ -561,6 +574,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("date", type=_date, help="run date YYYY-MM-DD")
     p.set_defaults(func=cmd_report)
 
+    p = sub.add_parser(
+        "unlock",
+        help="remove the claims of runs on a date (after a crash)",
+        description="Remove every run's claim on a run date's lease. Only when the run holding it is surely gone: "
+        "a live run would go on writing beside the next one.",
+    )
+    with_config(p)
+    p.add_argument("date", type=_date, help="run date YYYY-MM-DD")
+    p.set_defaults(func=cmd_unlock)
+
     p = sub.add_parser("eval", help="quality evaluations", description="Quality evaluations.")
     evals = p.add_subparsers(dest="evaluation", required=True, metavar="EVALUATION")
     e = evals.add_parser(
@@ -583,10 +606,19 @@ def main(argv: list[str] | None = None) -> int:
     from cleaning.config import ConfigError
     from cleaning.store import LakeError
 
+    from cleaning.lease import LeaseHeld
+    from cleaning.plan import PlanError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except ConfigError as exc:
+    except (ConfigError, PlanError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except LeaseHeld as exc:  # another run is writing this date
+        print(f"error: {exc}", file=sys.stderr)
+        return 4
+    except FileNotFoundError as exc:  # a reprocess without kept captures, a missing input
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except LakeError as exc:  # a missing bucket, an endpoint that does not answer

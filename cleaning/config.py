@@ -240,12 +240,13 @@ class Config:
     timezone: str = "UTC"
     shards: int = 4
     max_failure_share: float = 0.5
+    lease_hours: float = 12.0  # a run's claim on its date lapses this long after it was taken
     sources: tuple[Source, ...] = ()
     fetch: FetchConfig = field(default_factory=FetchConfig)
     clean: CleanConfig = field(default_factory=CleanConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
 
-    LIMITS: typing.ClassVar[dict] = {"shards": (1, 100_000), "max_failure_share": (0, 1)}
+    LIMITS: typing.ClassVar[dict] = {"shards": (1, 100_000), "max_failure_share": (0, 1), "lease_hours": (("above", 0), 8760)}
 
     def __post_init__(self):
         _check_ranges(self, "pipeline", self.LIMITS)

@@ -49,7 +49,7 @@ class Fetcher:
 
     def __post_init__(self):
         self.http = HttpClient(self.settings, resolve=self.resolve)
-        self.warcs = WarcShelf()
+        self.warcs = WarcShelf(max_bytes=self.settings.max_decompressed_bytes or self.settings.max_bytes)
 
     def get(self, url: str, delay: float | None = None, *, accept=None, headers: dict[str, str] | None = None) -> Response:
         local = self.local_path(url)

@@ -335,10 +335,12 @@ def _history_texts(lake: Lake, history: pa.Table, ids: list[str]) -> dict[str, s
 
 
 # ---------------------------------------------------------------- publish
-def publish(config: Config, run_date: date, dry_run: bool = False) -> dict:
+def publish(config: Config, run_date: date, dry_run: bool = False, owner: str | None = None) -> dict:
+    """Publish the night. With ``owner``, only while that run holds the date's lease."""
     from cleaning.publish import publish_night
 
-    return publish_night(config, run_date, dry_run=dry_run, stage_stats=read_stats(Lake(config.lake), run_date))
+    stats = read_stats(Lake(config.lake), run_date)
+    return publish_night(config, run_date, dry_run=dry_run, stage_stats=stats, owner=owner)
 
 
 def reset_for_reprocess(lake: Lake, run_date: date) -> None:
@@ -376,6 +378,18 @@ def fetch_then_clean(config: Config, run_date: date, shards: list[int], report) 
 
 
 # ---------------------------------------------------------------- the whole night, in-process
+def start_night(config: Config, run_date: date, only_sources: list[str] | None = None, reprocess: bool = False) -> list[int]:
+    """The first step of a night: discover (returns tonight's shards), or for a reprocess run the
+    shards of the kept raw captures, with the later steps' work files removed."""
+    if not reprocess:
+        return discover(config, run_date, only_sources)["shards"]
+    shards = raw_shards(config, run_date)
+    if not shards:
+        raise FileNotFoundError(f"no raw captures kept for {run_date} under {config.lake}/raw: nothing to reprocess")
+    reset_for_reprocess(Lake(config.lake), run_date)
+    return shards
+
+
 def run_night(
     config: Config,
     run_date: date,
@@ -383,30 +397,37 @@ def run_night(
     reprocess: bool = False,
     dry_run: bool = False,
     progress=None,
+    owner: str | None = None,
 ) -> dict:
     """discover -> fetch -> clean -> furniture -> sign -> dedup -> publish, in this process.
 
     ``progress(stage, done, total)`` is called as shards finish. With ``reprocess`` the kept raw
-    captures of ``run_date`` are cleaned again and nothing is fetched.
+    captures of ``run_date`` are cleaned again and nothing is fetched. The run holds the date's
+    lease (:mod:`cleaning.lease`) from before discover until it ends, so a second run of the same
+    date in the same lake stops with :class:`~cleaning.lease.LeaseHeld` before touching anything.
     """
-    report = progress or (lambda stage, done, total: None)
+    from cleaning import lease
 
+    report = progress or (lambda stage, done, total: None)
+    lake = Lake(config.lake)
+    owner = owner or lease.new_owner()
+    lease.acquire(lake, run_date, owner, config.lease_hours)
+    try:
+        return _run_steps(config, run_date, only_sources, reprocess, dry_run, report, owner)
+    finally:
+        lease.release(lake, run_date, owner)
+
+
+def _run_steps(config, run_date, only_sources, reprocess, dry_run, report, owner) -> dict:
     def each_shard(stage: str, fn, shards: list[int]) -> None:
         report(stage, 0, len(shards))
         for done, shard in enumerate(shards, 1):
             fn(config, run_date, shard)
             report(stage, done, len(shards))
 
-    if reprocess:
-        shards = raw_shards(config, run_date)
-        if not shards:
-            raise FileNotFoundError(f"no raw captures kept for {run_date} under {config.lake}/raw: nothing to reprocess")
-        reset_for_reprocess(Lake(config.lake), run_date)
-    else:
-        report("discover", 0, 1)
-        found = discover(config, run_date, only_sources)
-        report("discover", 1, 1)
-        shards = found["shards"]
+    report("discover", 0, 1)
+    shards = start_night(config, run_date, only_sources, reprocess)
+    report("discover", 1, 1)
     if reprocess:
         each_shard("clean", clean, shards)
     else:
@@ -419,6 +440,6 @@ def run_night(
     dedup(config, run_date)
     report("dedup", 1, 1)
     report("publish", 0, 1)
-    manifest = publish(config, run_date, dry_run=dry_run)
+    manifest = publish(config, run_date, dry_run=dry_run, owner=owner)
     report("publish", 1, 1)
     return manifest

@@ -267,7 +267,9 @@ def _summary(candidates: pa.Table, tables: dict[str, pa.Table], decided: dict) -
     return {"sources": sources, "totals": totals}
 
 
-def publish_night(config: Config, run_date: date, dry_run: bool = False, stage_stats: list[dict] | None = None) -> dict:
+def publish_night(
+    config: Config, run_date: date, dry_run: bool = False, stage_stats: list[dict] | None = None, owner: str | None = None
+) -> dict:
     from cleaning.pipeline import RunFailed
 
     started = time.monotonic()
@@ -290,6 +292,10 @@ def publish_night(config: Config, run_date: date, dry_run: bool = False, stage_s
         "stages": stage_stats or [],
     }
     share = summary["totals"]["failure_share"]
+    if owner is not None and not dry_run:
+        from cleaning import lease
+
+        lease.check(lake, run_date, owner)  # another run took the date over: publish nothing
     if share <= config.max_failure_share:
         if not dry_run:
             _commit_night(lake, config, run_date, tables, manifest, started)

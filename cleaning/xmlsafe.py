@@ -69,6 +69,8 @@ def gunzip_capped(data: bytes, cap: int, what: str) -> bytes:
         raise DocumentError("bad_gzip", f"{what}: {exc}") from None
     if len(out) > cap or inflater.unconsumed_tail:
         raise DocumentError("too_large", f"{what} unzips to more than {cap} bytes")
+    if not inflater.eof:  # a cut file would be parsed from its partial text
+        raise DocumentError("truncated", f"{what}: gzip stream ends early")
     return out
 
 

@@ -101,7 +101,7 @@ PARAMS = {
         uniqueItems=True,
         **({"examples": SOURCES} if SOURCES else {}),
         title="Sources",
-        description="Only these sources. Empty: all configured sources. Not with reprocess.",
+        description="Only these sources. Empty: all configured sources. Not with reprocess, nor on a date already published (that would drop the other sources' stories).",
     ),
     "reprocess": Param(False, type="boolean", title="Reprocess", description="Clean the run date's kept raw captures again, without discover or fetch: no network."),
     "jaccard_threshold": Param(None, **_THRESHOLD, title="Jaccard threshold", description="Near-duplicate Jaccard threshold in (0, 1]. Empty: the config's value."),
@@ -131,6 +131,12 @@ def _config(plan: dict | None = None):
     return config
 
 
+def pipeline_lake(config):
+    from cleaning.store import Lake
+
+    return Lake(config.lake)
+
+
 def _date(plan: dict):
     from datetime import date
 
@@ -157,13 +163,12 @@ def _date(plan: dict):
 def news_nightly():
     @task(retries=0)
     def plan(params=None, data_interval_start=None, dag_run=None) -> dict:
-        """Fix the run date and options for every later task, and refuse what the form cannot:
-        unknown keys, unknown sources, `sources` with `reprocess`, a `run_date` that contradicts a
-        scheduled or backfill run's data interval."""
-        from datetime import date, datetime
-        from zoneinfo import ZoneInfo
-
+        """Fix the run date and options for every later task (`cleaning.plan.make_plan`, the same
+        rules as `cleaning run`), then take the date's lease: a second run of the date, scheduled
+        or manual, stops here with the holder's name."""
+        from cleaning import lease
         from cleaning.config import ConfigError
+        from cleaning.plan import PlanError, make_plan
 
         conf = dict(getattr(dag_run, "conf", None) or {})
         unknown_keys = sorted(set(conf) - set(PARAMS))
@@ -173,38 +178,32 @@ def news_nightly():
             config = _config()
         except ConfigError as exc:
             raise _fail(f"bad configuration: {exc}") from None
-
         interval_date = None
         if data_interval_start is not None:
             interval_date = pendulum.instance(data_interval_start).in_timezone(TIMEZONE).date()
         run_type = getattr(dag_run, "run_type", None)
-        run_type = str(getattr(run_type, "value", run_type) or "").lower()  # "scheduled", "backfill", "manual", ...
-        if params.get("run_date"):
-            run_date = date.fromisoformat(params["run_date"])
-            if interval_date is not None and run_type in ("scheduled", "backfill") and run_date != interval_date:
-                raise _fail(f"run_date {run_date} contradicts this {run_type} run's data interval (night {interval_date}); drop run_date from the conf")
-        elif interval_date is not None:
-            run_date = interval_date
-        else:
-            run_date = datetime.now(ZoneInfo(config.timezone)).date()
-
-        sources = list(params.get("sources") or [])
-        names = {s.name for s in config.sources}
-        unknown = sorted(set(sources) - names)
-        if unknown:
-            raise _fail(f"unknown sources {unknown}; configured: {sorted(names)}")
-        if sources and params.get("reprocess"):
-            raise _fail("'sources' cannot be combined with 'reprocess': a reprocess run cleans all kept raw captures of the date")
+        run_type = str(getattr(run_type, "value", run_type) or "")  # "scheduled", "backfill", "manual", ...
+        try:
+            chosen = make_plan(
+                config,
+                run_date=params.get("run_date"),
+                sources=params.get("sources") or (),
+                reprocess=params.get("reprocess"),
+                dry_run=params.get("dry_run"),
+                jaccard_threshold=params.get("jaccard_threshold"),
+                containment_threshold=params.get("containment_threshold"),
+                interval_date=interval_date,
+                run_type=run_type,
+            ).to_dict()
+        except PlanError as exc:
+            raise _fail(str(exc)) from None
         if TIMEZONE != config.timezone:
             log.warning("the DAG's timezone %s differs from [pipeline] timezone %s", TIMEZONE, config.timezone)
-        chosen = {
-            "run_date": run_date.isoformat(),
-            "sources": sources,
-            "reprocess": bool(params.get("reprocess")),
-            "dry_run": bool(params.get("dry_run")),
-            "jaccard_threshold": params.get("jaccard_threshold"),
-            "containment_threshold": params.get("containment_threshold"),
-        }
+        chosen["owner"] = f"airflow-{getattr(dag_run, 'dag_id', 'news_nightly')}-{getattr(dag_run, 'run_id', 'run')}"
+        try:
+            lease.acquire(pipeline_lake(config), _date(chosen), chosen["owner"], config.lease_hours, pid=None)
+        except lease.LeaseHeld as exc:
+            raise _fail(str(exc)) from None
         log.info("plan: %s (lake %s, config %s)", chosen, config.lake, config.path)
         return chosen
 
@@ -215,16 +214,12 @@ def news_nightly():
         `reprocess`: no discovery, the shards of the kept raw captures are returned."""
         from cleaning import pipeline
 
-        config = _config(plan)
-        if plan["reprocess"]:
-            shards = pipeline.raw_shards(config, _date(plan))
-            if not shards:
-                raise _fail(f"no raw captures kept for {plan['run_date']} in {config.lake}/raw: nothing to reprocess")
-            pipeline.reset_for_reprocess(pipeline.Lake(config.lake), _date(plan))
-            return shards
-        stats = pipeline.discover(config, _date(plan), plan["sources"] or None)
-        log.info("discover: %s", stats)
-        return stats["shards"]
+        try:
+            shards = pipeline.start_night(_config(plan), _date(plan), plan["sources"] or None, plan["reprocess"])
+        except FileNotFoundError as exc:
+            raise _fail(str(exc)) from None
+        log.info("discover: %s shards", len(shards))
+        return shards
 
     @task(**NETWORK, max_active_tis_per_dagrun=4)
     def fetch(shard: int, plan: dict) -> int:
@@ -280,12 +275,19 @@ def news_nightly():
         from cleaning import pipeline
         from cleaning.publish import format_summary, partition_file
 
+        from cleaning import lease
+
         config = _config(plan)
         run_date = _date(plan)
+        owner = plan.get("owner")
         try:
-            manifest = pipeline.publish(config, run_date, dry_run=plan["dry_run"])
+            manifest = pipeline.publish(config, run_date, dry_run=plan["dry_run"], owner=owner)
         except pipeline.RunFailed as exc:
+            lease.release(pipeline_lake(config), run_date, owner)
             raise _fail(f"run {run_date} FAILED: {exc}") from None
+        except lease.LeaseHeld as exc:
+            raise _fail(str(exc)) from None
+        lease.release(pipeline_lake(config), run_date, owner)  # the night is over: the date is free
         log.info("run %s summary:\n%s", run_date, format_summary(manifest["summary"]))
         if plan["dry_run"]:
             raise AirflowSkipException(f"dry run: nothing published for {run_date} (rows that would be published: {manifest['rows']})")

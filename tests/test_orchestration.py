@@ -168,8 +168,9 @@ def test_dag_shape_schedule_pools_retries_docs_assets(dagbag):
     assert {(a.name, a.uri) for a in condition.objects} == {("newsclean_articles", "newsclean://lake/articles")}
 
 
-def test_plan_refuses_what_the_form_cannot_express(dagbag):
+def test_plan_refuses_what_the_form_cannot_express(dagbag, tmp_path, monkeypatch):
     """Checked in the first task: unknown keys, sources with reprocess, a date against the interval."""
+    monkeypatch.setenv("NEWSCLEAN_LAKE", str(tmp_path / "lake"))  # plan takes the date's lease there
     from airflow.sdk.api.datamodels._generated import DagRunType
     from airflow.sdk.exceptions import AirflowFailException
 
@@ -312,6 +313,7 @@ def test_manual_run_with_sources_thresholds_and_dry_run(airflow_db, dag, tmp_pat
     assert states["publish"] == {"skipped"}  # nothing published
     assert _asset_events(run) == {}  # and nobody downstream is told otherwise
     plan = _xcom(run, "plan")
+    assert plan.pop("owner").startswith("airflow-news_nightly-")
     assert plan == {"run_date": "2025-08-20", "sources": conf["sources"], "reprocess": False, "dry_run": True, "jaccard_threshold": 1.0, "containment_threshold": 1.0}
     for table in ("articles", "duplicates", "failures", "manifests", "history"):
         assert not (lake / table).exists(), table
