@@ -28,7 +28,7 @@ ARTICLES = _schema(
     "articles",
     "Published articles: one row per story per run date, duplicates removed.",
     _field("id", pa.string(), False, "Stable article id: first 16 hex digits of SHA-256 of the URL's identity key."),
-    _field("url", pa.string(), False, "URL exactly as the source published it (fragment dropped, host in IDNA form)."),
+    _field("url", pa.string(), False, "URL as the source published it and as requested: fragment dropped, host in IDNA form, spaces and non-ASCII percent-encoded."),
     _field("final_url", pa.string(), True, "URL the page was served from after redirects; a file path for local pages."),
     _field("source", pa.string(), False, "Name of the configured source that found the URL."),
     _field("title", pa.string(), True, "Headline as published on the page."),
