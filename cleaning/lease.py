@@ -31,9 +31,8 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from cleaning import layout
 from cleaning.store import Lake
-
-LEASE_DIR = "_leases"
 
 
 class LeaseHeld(RuntimeError):
@@ -76,7 +75,7 @@ def new_owner() -> str:
 
 
 def _folder(run_date: date) -> str:
-    return f"{LEASE_DIR}/run_date={run_date.isoformat()}"
+    return layout.lease_dir(run_date)
 
 
 def _file(run_date: date, owner: str) -> str:

@@ -19,26 +19,18 @@ from datetime import date
 import pyarrow as pa
 import xxhash
 
-from cleaning import schema
+from cleaning import layout, schema
 from cleaning.config import Config
+from cleaning.crash import crash_point
 from cleaning.models import Candidate, Capture, Failure
+from cleaning.publish import RunFailed  # noqa: F401 (raised by publish; callers catch it from here)
 from cleaning.store import Lake
 
-
-class RunFailed(RuntimeError):
-    """The night's failure share passed ``[pipeline] max_failure_share``."""
-
-
-def work_dir(run_date: date) -> str:
-    return f"_work/run_date={run_date.isoformat()}"
+work_dir = layout.work_dir
 
 
 def shard_of(url: str, shards: int) -> int:
     return xxhash.xxh64_intdigest(url.encode("utf-8")) % shards
-
-
-def _shard_name(shard: int) -> str:
-    return f"shard-{shard:05d}.parquet"
 
 
 def _failures_table(failures: list[Failure]) -> pa.Table:
@@ -53,7 +45,8 @@ def _recorded(stage_fn):
     def wrapper(config: Config, run_date: date, *args, **kwargs) -> dict:
         stats = stage_fn(config, run_date, *args, **kwargs)
         name = stats["stage"] + (f"-{stats['shard']:05d}" if "shard" in stats else "")
-        Lake(config.lake).write_json(f"{work_dir(run_date)}/stats/{name}.json", stats)
+        Lake(config.lake).write_json(layout.work_stats(run_date, name), stats)
+        crash_point(stats["stage"])
         return stats
 
     return wrapper
@@ -61,7 +54,7 @@ def _recorded(stage_fn):
 
 def read_stats(lake: Lake, run_date: date) -> list[dict]:
     order = ["discover", "fetch", "clean", "furniture", "sign", "dedup"]
-    stats = [lake.read_json(rel) for rel in lake.list_files(f"{work_dir(run_date)}/stats", ".json")]
+    stats = [lake.read_json(rel) for rel in lake.list_files(f"{layout.work_dir(run_date)}/stats", ".json")]
     return sorted(stats, key=lambda s: (order.index(s["stage"]) if s["stage"] in order else 99, s.get("shard", -1)))
 
 
@@ -98,8 +91,8 @@ def discover(config: Config, run_date: date, only_sources: list[str] | None = No
     for candidate in candidates:
         by_shard[shard_of(_shard_key(candidate.url, fetcher), config.shards)].append(asdict(candidate))
     for shard, rows in by_shard.items():
-        lake.write_table(f"{wd}/candidates/{_shard_name(shard)}", pa.Table.from_pylist(rows, schema=schema.CANDIDATES))
-    lake.write_table(f"{wd}/failures/discover.parquet", _failures_table(failures))
+        lake.write_table(layout.work_shard(run_date, "candidates", shard), pa.Table.from_pylist(rows, schema=schema.CANDIDATES))
+    lake.write_table(layout.work_failures(run_date, "discover"), _failures_table(failures))
     return {
         "stage": "discover",
         "candidates": len(candidates),
@@ -135,20 +128,18 @@ def fetch(config: Config, run_date: date, shard: int) -> dict:
 
     started = time.monotonic()
     lake = Lake(config.lake)
-    wd = work_dir(run_date)
-    rows = lake.read_table(f"{wd}/candidates/{_shard_name(shard)}").to_pylist()
+    rows = lake.read_table(layout.work_shard(run_date, "candidates", shard)).to_pylist()
     candidates = [Candidate(**row) for row in rows]
     result = fetching.fetch_shard(candidates, config, fetching.fetcher_for(config))
     captures, failures = result.captures, result.failures
     table = pa.Table.from_pylist([asdict(c) for c in captures], schema=schema.CAPTURES)
-    raw_dir = f"raw/run_date={run_date.isoformat()}"
-    lake.write_table(f"{raw_dir}/{_shard_name(shard)}", table, row_group_rows=1024)
-    warc_file = f"{raw_dir}/{_warc_name(shard)}"
+    lake.write_table(layout.raw_captures(run_date, shard), table, row_group_rows=1024)
+    warc_file = layout.raw_warc(run_date, shard)
     if config.fetch.write_warc:
         lake.write_bytes(warc_file, build_warc(result.exchanges, user_agent=config.fetch.user_agent))
     elif lake.exists(warc_file):
         lake.fs.delete_file(lake.path(warc_file))
-    lake.write_table(f"{wd}/failures/fetch-{_shard_name(shard)}", _failures_table(failures))
+    lake.write_table(layout.work_failures(run_date, f"fetch-{layout.shard_name(shard, '')}"), _failures_table(failures))
     fetched = result.fetched_rows()
     state.write_fetched(lake, run_date, shard, fetched)
     return {
@@ -162,14 +153,10 @@ def fetch(config: Config, run_date: date, shard: int) -> dict:
     }
 
 
-def _warc_name(shard: int) -> str:
-    return f"shard-{shard:05d}.warc.gz"
-
-
 def raw_shards(config: Config, run_date: date) -> list[int]:
     """Shards of the kept raw captures, for a reprocess run (no discover, no fetch)."""
-    files = Lake(config.lake).list_files(f"raw/run_date={run_date.isoformat()}", ".parquet")
-    return sorted(int(f.rsplit("shard-", 1)[1].split(".")[0]) for f in files)
+    files = Lake(config.lake).list_files(layout.raw_dir(run_date), ".parquet")
+    return sorted(layout.shard_of_name(f) for f in files)
 
 
 # ---------------------------------------------------------------- clean
@@ -179,13 +166,12 @@ def clean(config: Config, run_date: date, shard: int, workers: int | None = None
 
     started = time.monotonic()
     lake = Lake(config.lake)
-    wd = work_dir(run_date)
-    raw = lake.read_table(f"raw/run_date={run_date.isoformat()}/{_shard_name(shard)}").to_pylist()
+    raw = lake.read_table(layout.raw_captures(run_date, shard)).to_pylist()
     captures = [Capture(**row) for row in raw]
     articles, failures, counts = clean_captures(captures, config.clean, workers or _workers())
     rows = [asdict(a) for a in articles]
-    lake.write_table(f"{wd}/cleaned/{_shard_name(shard)}", pa.Table.from_pylist(rows, schema=schema.CLEANED))
-    lake.write_table(f"{wd}/failures/clean-{_shard_name(shard)}", _failures_table(failures))
+    lake.write_table(layout.work_shard(run_date, "cleaned", shard), pa.Table.from_pylist(rows, schema=schema.CLEANED))
+    lake.write_table(layout.work_failures(run_date, f"clean-{layout.shard_name(shard, '')}"), _failures_table(failures))
     return {
         "stage": "clean",
         "shard": shard,
@@ -203,13 +189,12 @@ def learn_furniture(config: Config, run_date: date) -> dict:
 
     started = time.monotonic()
     lake = Lake(config.lake)
-    wd = work_dir(run_date)
-    files = lake.list_files(f"{wd}/cleaned", ".parquet")
+    files = lake.list_files(f"{layout.work_dir(run_date)}/cleaned", ".parquet")
     table = lake.read_tables(files, schema.CLEANED, columns=["source", "text"])
     pages = [(s, t.replace("\n\n", "\n")) for s, t in zip(table.column("source").to_pylist(), table.column("text").to_pylist())]
     learned = learn(pages, config.clean)
     rows = [{"source": s, "line_key": k} for s in sorted(learned) for k in sorted(learned[s])]
-    lake.write_table(f"{wd}/furniture.parquet", pa.Table.from_pylist(rows, schema=pa.schema([("source", pa.string()), ("line_key", pa.string())])))
+    lake.write_table(layout.work_file(run_date, "furniture.parquet"), pa.Table.from_pylist(rows, schema=pa.schema([("source", pa.string()), ("line_key", pa.string())])))
     return {"stage": "furniture", "sites": len(learned), "lines": len(rows), "seconds": round(time.monotonic() - started, 3)}
 
 
@@ -223,11 +208,10 @@ def sign(config: Config, run_date: date, shard: int) -> dict:
 
     started = time.monotonic()
     lake = Lake(config.lake)
-    wd = work_dir(run_date)
     furniture: dict[str, set[str]] = {}
-    for row in lake.read_table(f"{wd}/furniture.parquet").to_pylist():
+    for row in lake.read_table(layout.work_file(run_date, "furniture.parquet")).to_pylist():
         furniture.setdefault(row["source"], set()).add(row["line_key"])
-    table = lake.read_table(f"{wd}/cleaned/{_shard_name(shard)}", schema=schema.CLEANED)
+    table = lake.read_table(layout.work_shard(run_date, "cleaned", shard), schema=schema.CLEANED)
     rows = table.to_pylist()
     removed = 0
     kept, failures = [], []
@@ -239,10 +223,10 @@ def sign(config: Config, run_date: date, shard: int) -> dict:
             failures.append(Failure(row["url"], row["source"], "clean", "too_short", "only site furniture left"))
             continue
         kept.append(row)
-    lake.write_table(f"{wd}/final/{_shard_name(shard)}", pa.Table.from_pylist(kept, schema=schema.CLEANED))
-    lake.write_table(f"{wd}/failures/furniture-{_shard_name(shard)}", _failures_table(failures))
+    lake.write_table(layout.work_shard(run_date, "final", shard), pa.Table.from_pylist(kept, schema=schema.CLEANED))
+    lake.write_table(layout.work_failures(run_date, f"furniture-{layout.shard_name(shard, '')}"), _failures_table(failures))
     sigs = signatures(((r["id"], r["text"], r["published_at"]) for r in kept), config.dedup, _workers())
-    lake.write_table(f"{wd}/signatures/{_shard_name(shard)}", sigs)
+    lake.write_table(layout.work_shard(run_date, "signatures", shard), sigs)
     return {
         "stage": "sign",
         "shard": shard,
@@ -262,8 +246,7 @@ def dedup(config: Config, run_date: date) -> dict:
 
     started = time.monotonic()
     lake = Lake(config.lake)
-    wd = work_dir(run_date)
-    tonight = lake.read_tables(lake.list_files(f"{wd}/signatures", ".parquet"), SIGNATURES)
+    tonight = lake.read_tables(lake.list_files(f"{layout.work_dir(run_date)}/signatures", ".parquet"), SIGNATURES)
     # An article id may appear twice when one story sat under two URLs that normalize apart but
     # share the canonical URL: keep the first row per id (the files are in shard order).
     ids = tonight.column("id").to_pylist()
@@ -273,7 +256,7 @@ def dedup(config: Config, run_date: date) -> dict:
     if len(first) != len(ids):
         tonight = tonight.take(sorted(first.values()))
     history = hist.load(lake, run_date, config.dedup.history_days)
-    final_files = lake.list_files(f"{wd}/final", ".parquet")
+    final_files = lake.list_files(f"{layout.work_dir(run_date)}/final", ".parquet")
 
     def text_of(wanted: list[str]) -> dict[str, str]:
         earlier = [i.removeprefix(HISTORY_PREFIX) for i in wanted if i.startswith(HISTORY_PREFIX)]
@@ -289,7 +272,7 @@ def dedup(config: Config, run_date: date) -> dict:
 
     decisions = resolve(tonight, text_of, config.dedup, history)
     table = pa.Table.from_pylist([asdict(d) for d in decisions], schema=DECISIONS)
-    lake.write_table(f"{wd}/decisions.parquet", table)
+    lake.write_table(layout.work_file(run_date, "decisions.parquet"), table)
     exact = sum(1 for d in decisions if d.is_duplicate and d.method == "exact")
     near = sum(1 for d in decisions if d.is_duplicate and d.method == "near")
     return {
@@ -325,7 +308,7 @@ def _history_texts(lake: Lake, history: pa.Table, ids: list[str]) -> dict[str, s
     rows = history.filter(pc.is_in(history.column("id"), value_set=wanted))
     out = {}
     for run_date in sorted(set(rows.column("run_date").to_pylist())):
-        rel = f"articles/run_date={run_date.isoformat()}/part-0.parquet"
+        rel = layout.table_file("articles", run_date)
         if not lake.exists(rel):
             continue
         t = lake.read_table(rel, columns=["id", "text"])

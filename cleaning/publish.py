@@ -22,8 +22,6 @@ Rows are sorted by id, so the same inputs give the same rows.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 import uuid
@@ -33,30 +31,16 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from cleaning import schema, state
+from cleaning import layout, schema, state
 from cleaning.clean.text import word_count
 from cleaning.config import Config
+from cleaning.crash import CRASH_ENV, crash_point  # noqa: F401 (CRASH_ENV: the hook's switch)
 from cleaning.store import Lake, parquet_bytes, sha256
 
-TABLES = ("articles", "duplicates", "failures")
-# Test hook: the publishing process SIGKILLs itself right after this step ("staged", a table
-# name, "history" or "manifest"), so tests can show what a crash leaves behind.
-CRASH_ENV = "NEWSCLEAN_TEST_CRASH_AFTER"
+TABLES = layout.PUBLISHED_TABLES
 ATTEMPT_KEY = b"publish_attempt"
-
-
-def partition_file(table: str, run_date: date) -> str:
-    return f"{table}/run_date={run_date.isoformat()}/part-0.parquet"
-
-
-def manifest_file(run_date: date) -> str:
-    return f"manifests/run_date={run_date.isoformat()}/manifest.json"
-
-
-def staging_dir(run_date: date, attempt: str | None = None) -> str:
-    """Where an attempt stages its files: outside every table folder, and ``_``-prefixed."""
-    base = f"_staging/run_date={run_date.isoformat()}"
-    return f"{base}/{attempt}" if attempt else base
+_crash_point = crash_point  # after "staged", each table, "history", "state" and "manifest"
+partition_file, manifest_file, staging_dir = layout.table_file, layout.manifest_file, layout.staging_dir
 
 
 def new_attempt_id() -> str:
@@ -64,9 +48,8 @@ def new_attempt_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:12]
 
 
-def _crash_point(step: str) -> None:
-    if os.environ.get(CRASH_ENV) == step:
-        os.kill(os.getpid(), signal.SIGKILL)
+class RunFailed(RuntimeError):
+    """The night's failure share passed ``[pipeline] max_failure_share``."""
 
 
 class NightNotConsistent(RuntimeError):
@@ -174,12 +157,13 @@ def code_version() -> str:
 
 def _read_work(lake: Lake, run_date: date):
     from cleaning.dedup import SIGNATURES
-    from cleaning.pipeline import DECISIONS, work_dir
+    from cleaning.pipeline import DECISIONS
 
-    wd = work_dir(run_date)
+    wd = layout.work_dir(run_date)
     final = lake.read_tables(lake.list_files(f"{wd}/final", ".parquet"), schema.CLEANED)
     sigs = lake.read_tables(lake.list_files(f"{wd}/signatures", ".parquet"), SIGNATURES, columns=["id", "content_hash"])
-    decisions = lake.read_table(f"{wd}/decisions.parquet", schema=DECISIONS) if lake.exists(f"{wd}/decisions.parquet") else DECISIONS.empty_table()
+    decided = layout.work_file(run_date, "decisions.parquet")
+    decisions = lake.read_table(decided, schema=DECISIONS) if lake.exists(decided) else DECISIONS.empty_table()
     failures = lake.read_tables(lake.list_files(f"{wd}/failures", ".parquet"), schema.FAILURES)
     candidates = lake.read_tables(lake.list_files(f"{wd}/candidates", ".parquet"), schema.CANDIDATES, columns=["url", "source"])
     return final, sigs, decisions, failures, candidates
@@ -270,8 +254,6 @@ def _summary(candidates: pa.Table, tables: dict[str, pa.Table], decided: dict) -
 def publish_night(
     config: Config, run_date: date, dry_run: bool = False, stage_stats: list[dict] | None = None, owner: str | None = None
 ) -> dict:
-    from cleaning.pipeline import RunFailed
-
     started = time.monotonic()
     lake = Lake(config.lake)
     tables, summary = build_tables(lake, config, run_date)
@@ -320,7 +302,7 @@ def publish_night(
 
 def failed_report_file(run_date: date, attempt: str) -> str:
     """Where a failed re-run of an already published night leaves its manifest-like report."""
-    return f"manifests/run_date={run_date.isoformat()}/{_FAILED_PREFIX}{attempt}.json"
+    return f"{layout.manifest_dir(run_date)}/{_FAILED_PREFIX}{attempt}.json"
 
 
 _FAILED_PREFIX = "failed-"
@@ -328,7 +310,7 @@ _FAILED_PREFIX = "failed-"
 
 def failed_reports(lake: Lake, run_date: date) -> list[str]:
     """The reports of failed re-runs of ``run_date``, oldest attempt first."""
-    files = lake.list_files(f"manifests/run_date={run_date.isoformat()}", ".json")
+    files = lake.list_files(layout.manifest_dir(run_date), ".json")
     return sorted(f for f in files if f.rsplit("/", 1)[-1].startswith(_FAILED_PREFIX))
 
 
@@ -386,10 +368,8 @@ def _published_signatures(lake: Lake, run_date: date, articles: pa.Table) -> pa.
 
     from cleaning.dedup import SIGNATURES
     from cleaning.dedup.history import HISTORY
-    from cleaning.pipeline import work_dir
-
     kept = [name for name in HISTORY.names if name in SIGNATURES.names]  # not the shingle sets
-    sigs = lake.read_tables(lake.list_files(f"{work_dir(run_date)}/signatures", ".parquet"), SIGNATURES, columns=kept)
+    sigs = lake.read_tables(lake.list_files(f"{layout.work_dir(run_date)}/signatures", ".parquet"), SIGNATURES, columns=kept)
     sigs = sigs.filter(pc.is_in(sigs.column("id"), value_set=articles.column("id")))
     urls = dict(zip(articles.column("id").to_pylist(), articles.column("url").to_pylist()))
     rows = []

@@ -32,10 +32,10 @@ from datetime import date, datetime, timedelta, timezone
 
 import pyarrow as pa
 
+from cleaning import layout
 from cleaning.store import Lake
 
-FETCHED_DIR = "state/fetched"
-CACHE_DIR = "state/http_cache"
+FETCHED_DIR, CACHE_DIR = layout.FETCHED_DIR, layout.CACHE_DIR
 TS = pa.timestamp("us", tz="UTC")
 
 FETCHED = pa.schema(
@@ -61,24 +61,12 @@ HTTP_CACHE = pa.schema(
 )
 
 
-def _partition_date(relpath: str) -> date | None:
-    for part in relpath.split("/"):
-        if part.startswith("run_date="):
-            try:
-                return date.fromisoformat(part.removeprefix("run_date="))
-            except ValueError:
-                return None
-    return None
-
-
-def _pending_dir(run_date: date) -> str:
-    return f"_work/run_date={run_date.isoformat()}/state"
+_partition_date = layout.partition_date
 
 
 def write_fetched(lake: Lake, run_date: date, shard: int, rows: list[dict]) -> None:
     """A fetch shard's record, pending until the night publishes."""
-    rel = f"{_pending_dir(run_date)}/fetched/shard-{shard:05d}.parquet"
-    lake.write_table(rel, pa.Table.from_pylist(rows, schema=FETCHED))
+    lake.write_table(layout.pending_fetched(run_date, shard), pa.Table.from_pylist(rows, schema=FETCHED))
 
 
 def commit_night(lake: Lake, run_date: date) -> dict:
@@ -87,16 +75,16 @@ def commit_night(lake: Lake, run_date: date) -> dict:
     A record that is not pending (a reprocess run fetches nothing and keeps discover's cache) is
     left as it is. Returns how many rows were committed per record."""
     committed = {}
-    pending = lake.list_files(f"{_pending_dir(run_date)}/fetched", ".parquet")
+    pending = lake.list_files(layout.pending_fetched(run_date, 0).rsplit("/", 1)[0], ".parquet")
     if pending:
         table = lake.read_tables(pending, FETCHED)
-        lake.delete_dir(f"{FETCHED_DIR}/run_date={run_date.isoformat()}")
-        lake.write_table(f"{FETCHED_DIR}/run_date={run_date.isoformat()}/part-0.parquet", table)
+        lake.delete_dir(layout.fetched_dir(run_date))
+        lake.write_table(layout.fetched_file(run_date), table)
         committed["fetched"] = table.num_rows
-    cache = f"{_pending_dir(run_date)}/http_cache.parquet"
+    cache = layout.pending_http_cache(run_date)
     if lake.exists(cache):
         table = lake.read_table(cache, schema=HTTP_CACHE)
-        lake.write_table(f"{CACHE_DIR}/run_date={run_date.isoformat()}/part-0.parquet", table)
+        lake.write_table(layout.http_cache_file(run_date), table)
         committed["http_cache"] = table.num_rows
     return committed
 
@@ -111,14 +99,24 @@ def load_seen(lake: Lake, run_date: date, days: int) -> set[str]:
     """Identity keys of URLs fetched by the published nights among the ``days`` before ``run_date``."""
     oldest = run_date - timedelta(days=days)
     seen: set[str] = set()
+    published: dict[date, bool] = {}
     for rel in lake.list_files(FETCHED_DIR, ".parquet"):
         night = _partition_date(rel)
         if night is None or not oldest <= night < run_date:
+            continue
+        if night not in published:  # a crash between the state commit and the manifest
+            published[night] = _published(lake, night)
+        if not published[night]:
             continue
         table = lake.read_table(rel, columns=["url", "final_url"])
         seen.update(u for u in table.column("url").to_pylist() if u)
         seen.update(u for u in table.column("final_url").to_pylist() if u)
     return seen
+
+
+def _published(lake: Lake, night: date) -> bool:
+    rel = layout.manifest_file(night)
+    return lake.exists(rel) and lake.read_json(rel).get("status") != "failed"
 
 
 @dataclass
@@ -196,7 +194,7 @@ def save_http_cache(lake: Lake, run_date: date, cache: HttpCache, keep_days: int
     confirmed for ``keep_days`` are dropped."""
     oldest = datetime.now(timezone.utc) - timedelta(days=keep_days)
     rows = [asdict(e) for e in cache.entries() if e.checked_at >= oldest]
-    lake.write_table(f"{_pending_dir(run_date)}/http_cache.parquet", pa.Table.from_pylist(rows, schema=HTTP_CACHE))
+    lake.write_table(layout.pending_http_cache(run_date), pa.Table.from_pylist(rows, schema=HTTP_CACHE))
 
 
 CACHE_KEEP_NIGHTS = 7  # only the latest earlier night is read; a few more keep re-runs of last week exact
@@ -212,4 +210,4 @@ def prune(lake: Lake, run_date: date, seen_days: int) -> None:
     for folder, before in limits.items():
         nights = {_partition_date(rel) for rel in lake.list_files(folder, ".parquet")}
         for night in sorted(n for n in nights if n is not None and n < before):
-            lake.delete_dir(f"{folder}/run_date={night.isoformat()}")
+            lake.delete_dir(f"{folder}/{layout.night(night)}")

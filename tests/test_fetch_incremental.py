@@ -93,14 +93,11 @@ url = "{site.url('/sitemap.xml', MAP_HOST)}"
 
 
 def night(config, day: date) -> dict:
-    """discover and fetch of one night, and the state commit publish makes; returns counts and
-    what each shard left."""
-    from cleaning import state
-    from cleaning.store import Lake
-
-    found = pipeline.discover(config, day)
-    fetched = [pipeline.fetch(config, day, shard) for shard in found["shards"]]
-    state.commit_night(Lake(config.lake), day)
+    """The whole night (its seen-URL state commits with its publication); returns the discover
+    counts and what each fetch shard left in the work folder."""
+    manifest = pipeline.run_night(config, day)
+    found = next(s for s in manifest["stages"] if s["stage"] == "discover")
+    fetched = [s for s in manifest["stages"] if s["stage"] == "fetch"]
     wd = f"{config.lake}/{pipeline.work_dir(day)}"
     candidates = [r["url"] for s in found["shards"] for r in pq.read_table(f"{wd}/candidates/shard-{s:05d}.parquet").to_pylist()]
     failures = [r for s in found["shards"] for r in pq.read_table(f"{wd}/failures/fetch-shard-{s:05d}.parquet").to_pylist()]

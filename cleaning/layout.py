@@ -1,0 +1,155 @@
+"""Where everything lives in the lake: one function per kind of file, paths relative to the root.
+
+Every module that reads or writes the lake builds its paths here, so the layout can be read in
+one place (``docs/lake.md`` describes it for readers) and changed in one place. Everything of one
+night sits under a ``run_date=YYYY-MM-DD`` folder, which Hive-partitioned readers (DuckDB,
+Polars, pandas, Spark) turn into a ``run_date`` column.
+
+Published, read by downstream teams::
+
+    <table>/run_date=D/part-0.parquet       articles, duplicates, failures
+    manifests/run_date=D/manifest.json      written last; names the files of the night
+
+Kept for later nights::
+
+    history/run_date=D/signatures.parquet   band keys of D's published stories
+    raw/run_date=D/shard-N.parquet, .warc.gz raw captures, for a reprocess without network
+    state/fetched/run_date=D/part-0.parquet  seen URLs, committed with D's publication
+    state/http_cache/run_date=D/part-0.parquet
+
+Private to a run (``_``-prefixed, never read by readers)::
+
+    _work/run_date=D/...                    files passed between the steps of D's run
+    _staging/run_date=D/<attempt>/...       publish's staging area
+    _leases/run_date=D/<owner>.json         who is writing D (:mod:`cleaning.lease`)
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+PUBLISHED_TABLES = ("articles", "duplicates", "failures")
+
+
+def night(run_date: date) -> str:
+    return f"run_date={run_date.isoformat()}"
+
+
+def partition_date(relpath: str) -> date | None:
+    """The run date of a path with a ``run_date=`` folder, or None."""
+    for part in relpath.split("/"):
+        if part.startswith("run_date="):
+            try:
+                return date.fromisoformat(part.removeprefix("run_date="))
+            except ValueError:
+                return None
+    return None
+
+
+def shard_name(shard: int, suffix: str = ".parquet") -> str:
+    return f"shard-{shard:05d}{suffix}"
+
+
+def shard_of_name(name: str) -> int:
+    return int(name.rsplit("shard-", 1)[1].split(".")[0])
+
+
+# ---------------------------------------------------------------- published
+def table_file(table: str, run_date: date) -> str:
+    return f"{table}/{night(run_date)}/part-0.parquet"
+
+
+def manifest_dir(run_date: date) -> str:
+    return f"manifests/{night(run_date)}"
+
+
+def manifest_file(run_date: date) -> str:
+    return f"{manifest_dir(run_date)}/manifest.json"
+
+
+def staging_dir(run_date: date, attempt: str | None = None) -> str:
+    base = f"_staging/{night(run_date)}"
+    return f"{base}/{attempt}" if attempt else base
+
+
+# ---------------------------------------------------------------- kept for later nights
+HISTORY_DIR = "history"
+
+
+def history_dir(run_date: date) -> str:
+    return f"{HISTORY_DIR}/{night(run_date)}"
+
+
+def history_file(run_date: date) -> str:
+    return f"{history_dir(run_date)}/signatures.parquet"
+
+
+def raw_dir(run_date: date) -> str:
+    return f"raw/{night(run_date)}"
+
+
+def raw_captures(run_date: date, shard: int) -> str:
+    return f"{raw_dir(run_date)}/{shard_name(shard)}"
+
+
+def raw_warc(run_date: date, shard: int) -> str:
+    return f"{raw_dir(run_date)}/{shard_name(shard, '.warc.gz')}"
+
+
+FETCHED_DIR = "state/fetched"
+CACHE_DIR = "state/http_cache"
+
+
+def fetched_dir(run_date: date) -> str:
+    return f"{FETCHED_DIR}/{night(run_date)}"
+
+
+def fetched_file(run_date: date) -> str:
+    return f"{fetched_dir(run_date)}/part-0.parquet"
+
+
+def http_cache_dir(run_date: date) -> str:
+    return f"{CACHE_DIR}/{night(run_date)}"
+
+
+def http_cache_file(run_date: date) -> str:
+    return f"{http_cache_dir(run_date)}/part-0.parquet"
+
+
+# ---------------------------------------------------------------- private to a run
+LEASE_DIR = "_leases"
+
+
+def lease_dir(run_date: date) -> str:
+    return f"{LEASE_DIR}/{night(run_date)}"
+
+
+def work_dir(run_date: date) -> str:
+    return f"_work/{night(run_date)}"
+
+
+def work_shard(run_date: date, kind: str, shard: int) -> str:
+    """A step's per-shard work file: ``candidates``, ``cleaned``, ``final``, ``signatures``."""
+    return f"{work_dir(run_date)}/{kind}/{shard_name(shard)}"
+
+
+def work_failures(run_date: date, step: str) -> str:
+    """``discover`` or ``<step>-shard-N``: each step's failures, merged by publish."""
+    return f"{work_dir(run_date)}/failures/{step}.parquet"
+
+
+def work_stats(run_date: date, name: str) -> str:
+    return f"{work_dir(run_date)}/stats/{name}.json"
+
+
+def work_file(run_date: date, name: str) -> str:
+    """A single work file of the night: ``furniture.parquet``, ``decisions.parquet``."""
+    return f"{work_dir(run_date)}/{name}"
+
+
+def pending_fetched(run_date: date, shard: int) -> str:
+    return f"{work_dir(run_date)}/state/fetched/{shard_name(shard)}"
+
+
+def pending_http_cache(run_date: date) -> str:
+    return f"{work_dir(run_date)}/state/http_cache.parquet"
