@@ -118,7 +118,7 @@ def run_once(port: int, hosts: int, pages: int, delay: float, workers: int) -> d
     from cleaning.config import Config, FetchConfig, Source
     from cleaning.fetch import Fetcher, fetch_shard
     from cleaning.models import Candidate
-    from cleaning.warc import build_warc
+    from cleaning.fetch.warc import build_warc
 
     names = [f"news-{i + 1:02d}.example" for i in range(hosts)]
     settings = FetchConfig(

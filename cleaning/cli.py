@@ -212,7 +212,7 @@ def _pages_of(inputs: list[str], cap: int):
     folders and WARC files; a page over ``cap`` bytes (on disk or unzipped) is a problem, read
     no further. One bad file or record never stops the others."""
     from cleaning.discover import PAGE_SUFFIXES
-    from cleaning.warc import WARC_SUFFIXES
+    from cleaning.fetch.warc import WARC_SUFFIXES
 
     for item in inputs:
         path = Path(item)
@@ -246,7 +246,7 @@ def _pages_of(inputs: list[str], cap: int):
 
 
 def _warc_pages(path: Path, cap: int):
-    from cleaning.warc import iter_pages
+    from cleaning.fetch.warc import iter_pages
 
     try:
         for page in iter_pages(path, with_bodies=True, only_html_200=False, max_bytes=cap):

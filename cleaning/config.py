@@ -126,7 +126,7 @@ class Source:
 
 @dataclass(frozen=True)
 class FetchConfig:
-    """The one HTTP client of a run (see :mod:`cleaning.httpclient`) and the incremental state."""
+    """The one HTTP client of a run (see :mod:`cleaning.fetch.httpclient`) and the incremental state."""
 
     user_agent: str = "newsclean/0.1 (+https://example.org/newsclean; ops@example.org)"
     timeout_seconds: float = 20.0  # read timeout: longest silence while waiting for bytes

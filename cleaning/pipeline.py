@@ -68,10 +68,10 @@ def discover(config: Config, run_date: date, only_sources: list[str] | None = No
     """Write tonight's candidates, one file per shard; returns counts and the shard list.
 
     Reads the incremental state earlier nights left (URLs already fetched, the feed cache) and
-    writes tonight's feed cache; see :mod:`cleaning.state` for why a re-run gives the same result.
+    writes tonight's feed cache; see :mod:`cleaning.fetch.state` for why a re-run gives the same result.
     """
     from cleaning import fetch as fetching
-    from cleaning import state
+    from cleaning.fetch import state
     from cleaning.discover import discover_night
 
     started = time.monotonic()
@@ -123,8 +123,8 @@ def fetch(config: Config, run_date: date, shard: int) -> dict:
     """Fetch one shard: raw captures (Parquet, and a WARC), fetch failures, and the shard's
     fetched-URL record, which publish commits to the seen-URL state with the night."""
     from cleaning import fetch as fetching
-    from cleaning import state
-    from cleaning.warc import build_warc
+    from cleaning.fetch import state
+    from cleaning.fetch.warc import build_warc
 
     started = time.monotonic()
     lake = Lake(config.lake)

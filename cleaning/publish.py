@@ -11,7 +11,7 @@ and on object storage, which has no atomic rename (``docs/lake.md``):
    one step (a rename, or one server-side copy), so a reader of a table sees the whole old file
    or the whole new one;
 3. the history index of the night, then the night's seen-URL state and feed cache
-   (:mod:`cleaning.state`), so a night that never publishes never hides its stories;
+   (:mod:`cleaning.fetch.state`), so a night that never publishes never hides its stories;
 4. the manifest ``manifests/run_date=D/manifest.json``, last: it names the attempt and each
    file's rows, size and SHA-256. Each file also carries its attempt id in its Parquet footer
    (``publish_attempt``), so a reader checks that the files it read are the ones the manifest
@@ -31,7 +31,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from cleaning import layout, schema, state
+from cleaning import layout, schema
+from cleaning.fetch import state
 from cleaning.clean.text import word_count
 from cleaning.config import Config
 from cleaning.crash import CRASH_ENV, crash_point  # noqa: F401 (CRASH_ENV: the hook's switch)

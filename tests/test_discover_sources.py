@@ -16,7 +16,7 @@ import pytest
 from cleaning.config import Config, Source, load_config
 from cleaning.discover import discover_night, discover_source
 from cleaning.fetch import fetch_shard
-from cleaning.state import HttpCache
+from cleaning.fetch.state import HttpCache
 from tests.test_fetch_support import Reply, Site, fake_dns, loopback_fetcher, loopback_settings, page
 
 XML = {"Content-Type": "application/rss+xml"}
@@ -210,7 +210,7 @@ def test_sitemap_child_limit_and_plain_text_sitemaps(site):
 
 
 def test_urls_local_and_warc_sources(tmp_path, site):
-    from cleaning.warc import build_warc
+    from cleaning.fetch.warc import build_warc
     from cleaning.fetch import fetch_one
 
     (tmp_path / "pages").mkdir()

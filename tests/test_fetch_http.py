@@ -16,9 +16,9 @@ import pytest
 
 from cleaning.config import Config, Source
 from cleaning.fetch import FetchError, fetch_one, fetch_shard
-from cleaning.httpclient import check_address, retry_after_seconds
+from cleaning.fetch.httpclient import check_address, retry_after_seconds
 from cleaning.models import Candidate
-from cleaning.politeness import HostGate
+from cleaning.fetch.politeness import HostGate
 from tests.test_fetch_support import Reply, Site, fake_dns, loopback_fetcher, loopback_settings, page
 
 WEB = Source(name="web", kind="feed", url="https://feeds.example/rss")

@@ -15,7 +15,7 @@ import pytest
 
 from cleaning import pipeline
 from cleaning.config import load_config
-from cleaning.warc import iter_pages
+from cleaning.fetch.warc import iter_pages
 from tests.test_fetch_support import Reply, Site, fake_dns, page
 
 NIGHT = date(2025, 9, 1)
@@ -173,7 +173,7 @@ def test_raw_captures_still_feed_the_clean_step(world):
 
 
 def test_old_state_partitions_are_pruned_but_never_newer_ones(tmp_path):
-    from cleaning import state
+    from cleaning.fetch import state
     from cleaning.store import Lake
 
     lake = Lake(str(tmp_path / "lake"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cleaning.fetch import FetchError
-from cleaning.robots import Robots, agent_token
+from cleaning.fetch.robots import Robots, agent_token
 from tests.test_fetch_support import Reply, Site, loopback_fetcher, page
 
 ROBOTS = """\

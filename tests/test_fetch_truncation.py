@@ -22,7 +22,7 @@ import pytest
 
 from cleaning.config import Config, Source
 from cleaning.fetch import FetchError, fetch_shard
-from cleaning.httpclient import Response, decompress
+from cleaning.fetch.httpclient import Response, decompress
 from cleaning.models import Candidate, Capture
 from tests.test_fetch_support import loopback_fetcher, loopback_settings, page
 
@@ -194,14 +194,14 @@ def exchanges(n: int = 3):
 
 
 def last_record_offset(path: Path) -> int:
-    from cleaning.warc import iter_pages
+    from cleaning.fetch.warc import iter_pages
 
     return [p.offset for p in iter_pages(path)][-1]
 
 
 def cut_warc(tmp_path: Path, how: str) -> Path:
     """Three stories built by ``build_warc``, the last cut as ``how`` says."""
-    from cleaning.warc import build_warc
+    from cleaning.fetch.warc import build_warc
 
     data = build_warc(list(exchanges()))
     whole = tmp_path / "whole.warc.gz"
@@ -263,7 +263,7 @@ def test_a_warc_source_turns_a_truncated_record_into_a_fetch_failure(tmp_path, h
 
 
 def test_a_whole_warc_has_no_problem(tmp_path):
-    from cleaning.warc import build_warc, iter_pages, read_page
+    from cleaning.fetch.warc import build_warc, iter_pages, read_page
 
     path = tmp_path / "crawl.warc.gz"
     path.write_bytes(build_warc(list(exchanges())))
@@ -281,7 +281,7 @@ def test_payloads_stored_chunked_or_zipped_are_decoded_and_checked(tmp_path):
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
-    from cleaning.warc import iter_pages
+    from cleaning.fetch.warc import iter_pages
 
     body = story(7)
     zipped = gzip.compress(body)

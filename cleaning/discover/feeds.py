@@ -3,7 +3,7 @@
 feedparser is lenient, which we want for the web's broken feeds, and also too helpful: given
 bytes that look like a path (``/etc/passwd``) it opens that file, and given a DOCTYPE it keeps
 "safe" entity declarations. So the bytes go in as a stream (never a path or URL), entity
-declarations are refused first (:mod:`cleaning.xmlsafe`), and the charset goes in as the fetcher
+declarations are refused first (:mod:`cleaning.discover.xmlsafe`), and the charset goes in as the fetcher
 resolved it. Relative item links are resolved against the feed's own URL.
 
 An item without a ``<link>`` still names its story when its ``<guid>``/``<id>`` is an http(s) URL
@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 
 from cleaning.charset import effective_charset, with_charset
 from cleaning.models import Candidate, Failure
-from cleaning.xmlsafe import DocumentError, reject_entity_declarations
+from cleaning.discover.xmlsafe import DocumentError, reject_entity_declarations
 
 
 def _entry_time(entry) -> datetime | None:

@@ -12,7 +12,7 @@ A request goes through, in order:
    them, before any socket exists;
 3. robots.txt of the origin, fetched once per run; a disallowed path is refused and a
    Crawl-delay raises the host's delay;
-4. the host's politeness slot (:class:`cleaning.politeness.HostGate`);
+4. the host's politeness slot (:class:`cleaning.fetch.politeness.HostGate`);
 5. the exchange, under a connect timeout, a read timeout and a total timeout (a watchdog closes
    the socket, so a server dripping one byte a second cannot hold us), with a content-type check
    before the body is read, a cap on the body and a cap on its decompressed size; a body shorter
@@ -45,8 +45,8 @@ from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
 from cleaning.config import FetchConfig
-from cleaning.politeness import HostGate
-from cleaning.robots import MAX_ROBOTS_BYTES, RobotsCache, agent_token
+from cleaning.fetch.politeness import HostGate
+from cleaning.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, agent_token
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 RETRY_REASONS = frozenset({"timeout", "connection_error", "truncated"})

@@ -3,7 +3,7 @@
 One :class:`Fetcher` serves a whole task. It reads local files (plain paths, ``file:`` URLs, and
 URLs under a source's ``mirror`` prefix, which is how the bundled sample corpus is served
 offline), pages kept in WARC sources, and everything else over HTTP through one
-:class:`~cleaning.httpclient.HttpClient`, which checks every address, honours robots.txt and
+:class:`~cleaning.fetch.httpclient.HttpClient`, which checks every address, honours robots.txt and
 keeps per-host politeness across all threads (see that module for the rules).
 
 :func:`fetch_shard` fetches one shard with threads: the candidates are grouped into one queue
@@ -26,10 +26,10 @@ from urllib.parse import unquote, urlsplit
 
 from cleaning.charset import effective_charset, with_charset
 from cleaning.config import Config, FetchConfig, Source
-from cleaning.httpclient import FetchError, HttpClient, Response, check_address, decompress
+from cleaning.fetch.httpclient import FetchError, HttpClient, Response, check_address, decompress
 from cleaning.models import Capture, Failure
 from cleaning.urls import url_key
-from cleaning.warc import WarcShelf
+from cleaning.fetch.warc import WarcShelf
 
 __all__ = ["FetchError", "Fetcher", "Response", "check_address", "fetch_one", "fetch_shard", "fetcher_for"]
 
@@ -161,7 +161,7 @@ class Fetched:
     exchanges: list[tuple[Capture, Response]] = field(default_factory=list)
 
     def fetched_rows(self) -> list[dict]:
-        """Rows for :mod:`cleaning.state`: the pages that came over the network."""
+        """Rows for :mod:`cleaning.fetch.state`: the pages that came over the network."""
         return [
             {
                 "url": url_key(capture.url),

@@ -98,8 +98,8 @@ class WarcPage:
         return next((v for k, v in self.headers if k.lower() == "content-type"), "")
 
     def error(self):
-        """The :class:`~cleaning.httpclient.FetchError` this page's problem is reported as."""
-        from cleaning.httpclient import FetchError
+        """The :class:`~cleaning.fetch.httpclient.FetchError` this page's problem is reported as."""
+        from cleaning.fetch.httpclient import FetchError
 
         return FetchError(self.problem, f"{self.file}@{self.offset}: {self.detail}")
 
@@ -165,9 +165,9 @@ def _framing_problem(record, reader) -> str | None:
 
 
 def dechunk(data: bytes) -> bytes:
-    """A chunked HTTP body, joined; raises :class:`~cleaning.httpclient.FetchError` ``truncated``
+    """A chunked HTTP body, joined; raises :class:`~cleaning.fetch.httpclient.FetchError` ``truncated``
     when the chunks stop before the last (zero-length) one or a chunk header is not hex."""
-    from cleaning.httpclient import FetchError
+    from cleaning.fetch.httpclient import FetchError
 
     out, pos = [], 0
     while True:
@@ -203,7 +203,7 @@ def _looks_chunked(data: bytes) -> bool:
 def _payload(record, cap: int | None) -> bytes:
     """The record's payload as the page's bytes: at most ``cap`` bytes on disk and after
     decoding; chunked transfer and gzip/deflate content encodings undone, strictly."""
-    from cleaning.httpclient import FetchError, decompress
+    from cleaning.fetch.httpclient import FetchError, decompress
 
     stream = record.raw_stream  # after the HTTP headers: the payload as stored
     data = stream.read(cap + 1) if cap else stream.read()
@@ -229,7 +229,7 @@ def _scan(file: str, start: int = 0, with_bodies: bool = False, max_bytes: int |
     of this file ends."""
     from warcio.archiveiterator import ArchiveIterator
 
-    from cleaning.httpclient import FetchError
+    from cleaning.fetch.httpclient import FetchError
 
     try:
         stream = open(file, "rb")
@@ -303,9 +303,9 @@ def iter_pages(path: str | Path, with_bodies: bool = False, only_html_200: bool 
 
 
 def read_page(file: str, offset: int, max_bytes: int | None = None) -> WarcPage:
-    """The page record at ``offset``; raises :class:`~cleaning.httpclient.FetchError` when it
+    """The page record at ``offset``; raises :class:`~cleaning.fetch.httpclient.FetchError` when it
     cannot be used (reason ``truncated`` for a record cut short)."""
-    from cleaning.httpclient import FetchError
+    from cleaning.fetch.httpclient import FetchError
 
     for page in _scan(file, offset, with_bodies=True, max_bytes=max_bytes, first_only=True):
         if page.problem:

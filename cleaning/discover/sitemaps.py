@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from cleaning.xmlsafe import DocumentError, gunzip_capped, parse_tree
+from cleaning.discover.xmlsafe import DocumentError, gunzip_capped, parse_tree
 
 
 @dataclass

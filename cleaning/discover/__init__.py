@@ -11,7 +11,7 @@ Source kinds:
 
 URLs are requested as the source published them (see :mod:`cleaning.urls`) and de-duplicated
 across sources by their identity key (the first source in the config to name a URL keeps it). A URL an earlier night already fetched over the network is skipped (see
-:mod:`cleaning.state`); then a source's ``max_items`` caps what it adds tonight, so the cap counts
+:mod:`cleaning.fetch.state`); then a source's ``max_items`` caps what it adds tonight, so the cap counts
 new stories only. Feeds and sitemaps are fetched with conditional requests when the HTTP cache
 holds validators for them. Sources are read side by side (the fetcher keeps per-host politeness)
 and merged in config order, so the result does not depend on timing.
@@ -29,14 +29,14 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from cleaning.config import Config, Source
-from cleaning.feeds import parse_feed
+from cleaning.discover.feeds import parse_feed
 from cleaning.fetch import FetchError, Fetcher, fetcher_for, source_is_local
 from cleaning.models import Candidate, Failure
-from cleaning.sitemaps import parse_sitemap
-from cleaning.state import HttpCache
+from cleaning.discover.sitemaps import parse_sitemap
+from cleaning.fetch.state import HttpCache
 from cleaning.urls import request_url, url_key
-from cleaning.warc import iter_pages
-from cleaning.xmlsafe import DocumentError
+from cleaning.fetch.warc import iter_pages
+from cleaning.discover.xmlsafe import DocumentError
 
 PAGE_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
 MAX_SITEMAP_DEPTH = 3  # the protocol forbids nested indexes; some sites nest one level anyway
