@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # also tests.support.ROOT; here before any import
 _HOME = Path(tempfile.mkdtemp(prefix="newsclean-airflow-"))
 os.environ["AIRFLOW_HOME"] = str(_HOME)
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
@@ -22,8 +22,7 @@ os.environ["NEWSCLEAN_CONFIG"] = str(ROOT / "data" / "sources.toml")
 
 import pytest  # noqa: E402
 
-SAMPLES = ROOT / "data" / "samples"
-SEED_TEXT = (ROOT / "tests" / "fixtures" / "seed.txt")
+from tests.support import write_config  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -49,60 +48,6 @@ def sample_config(lake):
     from cleaning.config import load_config
 
     return load_config(ROOT / "data" / "sources.toml", lake=str(lake))
-
-
-def _toml_value(value) -> str:
-    import json
-
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"cannot write {value!r} as TOML")
-
-
-def write_config(path: Path, pipeline=None, fetch=None, clean=None, dedup=None, sources=None) -> Path:
-    """Write a copy of data/sources.toml to ``path`` with every sample path made absolute, so it
-    works from anywhere. Each section argument is a dict of keys to change; ``sources`` maps a
-    source name to the keys to change in it (``None``: drop the source)."""
-    import tomllib
-
-    base = ROOT / "data"
-    data = tomllib.loads((base / "sources.toml").read_text(encoding="utf-8"))
-    for name, changes in (("pipeline", pipeline), ("fetch", fetch), ("clean", clean), ("dedup", dedup)):
-        data.setdefault(name, {}).update(changes or {})
-    data["pipeline"].pop("lake", None)  # tests give the lake with NEWSCLEAN_LAKE or lake=
-    out_sources = []
-    for source in data.get("sources", []):
-        if "://" not in source.get("url", "://"):
-            source["url"] = str((base / source["url"]).resolve())
-        if "path" in source:
-            source["path"] = str((base / source["path"]).resolve())
-        source["mirror"] = {prefix: str((base / folder).resolve()) for prefix, folder in source.get("mirror", {}).items()}
-        if sources and source["name"] in sources:
-            if sources[source["name"]] is None:
-                continue
-            source.update(sources[source["name"]])
-        out_sources.append(source)
-    lines = []
-    for name in ("pipeline", "fetch", "clean", "dedup"):
-        lines.append(f"[{name}]")
-        lines += [f"{key} = {_toml_value(value)}" for key, value in data[name].items()]
-        lines.append("")
-    for source in out_sources:
-        lines.append("[[sources]]")
-        lines += [f"{key} = {_toml_value(value)}" for key, value in source.items()]
-        lines.append("")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
 
 
 @pytest.fixture

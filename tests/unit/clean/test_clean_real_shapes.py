@@ -6,7 +6,7 @@ import random
 
 from cleaning.clean import clean_one
 from cleaning.config import CleanConfig
-from tests.test_clean_pages import PARAS
+from tests.unit.clean.test_clean_pages import PARAS
 
 SETTINGS = CleanConfig()
 STORY = [

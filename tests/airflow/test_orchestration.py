@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import ROOT, write_config
+from tests.support import ROOT, write_config
 
 RUN_DATE = "2025-08-28"
 

@@ -11,7 +11,7 @@ from datetime import date, datetime
 import pytest
 
 from cleaning.schema import PUBLISHED, SCHEMA_VERSION
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 DOC = (ROOT / "docs" / "schema.md").read_text(encoding="utf-8")
 

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cleaning.cli import main
-from tests.conftest import ROOT, SAMPLES
+from tests.support import ROOT, SAMPLES
 
 PAGES = sorted((SAMPLES / "coastal-ledger").rglob("*.html"))
 MEMBER = gzip.compress(b"\0" * 10_000_000, 9)  # 10 MB of zeros in about 10 KB

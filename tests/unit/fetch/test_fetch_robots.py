@@ -6,7 +6,7 @@ import pytest
 
 from cleaning.fetch import FetchError
 from cleaning.fetch.robots import Robots, agent_token
-from tests.test_fetch_support import Reply, Site, loopback_fetcher, page
+from tests.support import Reply, Site, loopback_fetcher, page
 
 ROBOTS = """\
 # comments and stray lines are ignored

@@ -24,7 +24,7 @@ from cleaning.crash import CRASH_ENV
 from cleaning.pipeline import run_night
 from cleaning.publish import TABLES, check_night, partition_file
 from cleaning.store import Lake
-from tests.test_fetch_support import Reply, Site, page
+from tests.support import Reply, Site, page
 
 pytestmark = pytest.mark.slow
 

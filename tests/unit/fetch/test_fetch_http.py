@@ -19,7 +19,7 @@ from cleaning.fetch import FetchError, fetch_one, fetch_shard
 from cleaning.fetch.httpclient import check_address, retry_after_seconds
 from cleaning.models import Candidate
 from cleaning.fetch.politeness import HostGate
-from tests.test_fetch_support import Reply, Site, fake_dns, loopback_fetcher, loopback_settings, page
+from tests.support import Reply, Site, fake_dns, loopback_fetcher, loopback_settings, page
 
 WEB = Source(name="web", kind="feed", url="https://feeds.example/rss")
 

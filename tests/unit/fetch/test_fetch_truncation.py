@@ -24,7 +24,7 @@ from cleaning.config import Config, Source
 from cleaning.fetch import FetchError, fetch_shard
 from cleaning.fetch.httpclient import Response, decompress
 from cleaning.models import Candidate, Capture
-from tests.test_fetch_support import loopback_fetcher, loopback_settings, page
+from tests.support import loopback_fetcher, loopback_settings, page
 
 BODY = page("Cut Short", words=400)
 

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cleaning.cli import main
-from tests.conftest import SAMPLES
+from tests.support import SAMPLES
 
 
 def test_extract_folder_to_jsonl(tmp_path):

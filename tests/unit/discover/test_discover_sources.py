@@ -17,7 +17,7 @@ from cleaning.config import Config, Source, load_config
 from cleaning.discover import discover_night, discover_source
 from cleaning.fetch import fetch_shard
 from cleaning.fetch.state import HttpCache
-from tests.test_fetch_support import Reply, Site, fake_dns, loopback_fetcher, loopback_settings, page
+from tests.support import Reply, Site, fake_dns, loopback_fetcher, loopback_settings, page
 
 XML = {"Content-Type": "application/rss+xml"}
 

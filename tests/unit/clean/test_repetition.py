@@ -56,7 +56,7 @@ def test_sentence_split():
 
 
 def test_seed_body_appears_once():
-    from tests.conftest import SEED_TEXT
+    from tests.support import SEED_TEXT
 
     lines = SEED_TEXT.read_text(encoding="utf-8").splitlines()
     kept, _ = remove_repeats([l for l in lines if l.strip()])

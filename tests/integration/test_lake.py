@@ -33,7 +33,7 @@ from cleaning.config import load_config
 from cleaning.pipeline import publish, run_night
 from cleaning.publish import CRASH_ENV, NightNotConsistent, check_night, manifest_file, partition_file, read_night, staging_dir
 from cleaning.store import ROW_GROUP_ROWS, Lake, parquet_bytes
-from tests.conftest import ROOT, write_config
+from tests.support import ROOT, write_config
 
 NIGHT = date(2025, 8, 28)
 TABLES = ("articles", "duplicates", "failures")
@@ -326,7 +326,7 @@ def test_s3_endpoint_and_region_from_the_environment(s3_endpoint, monkeypatch):
 
 
 def test_the_s3_reading_example_in_docs_lake_md(s3_endpoint, sample_lake):
-    from tests.test_schema_doc import code_blocks, run_block
+    from tests.integration.test_schema_doc import code_blocks, run_block
 
     _, root, manifest = sample_lake
     uri = s3_endpoint.lake()

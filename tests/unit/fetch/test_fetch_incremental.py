@@ -16,7 +16,7 @@ import pytest
 from cleaning import pipeline
 from cleaning.config import load_config
 from cleaning.fetch.warc import iter_pages
-from tests.test_fetch_support import Reply, Site, fake_dns, page
+from tests.support import Reply, Site, fake_dns, page
 
 NIGHT = date(2025, 9, 1)
 FEED_HOST, MAP_HOST = "wire.example", "maps.test"

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, write_config
+from tests.support import ROOT, write_config
 
 pytestmark = pytest.mark.slow
 

@@ -1,8 +1,8 @@
-"""Helpers shared by the fetch tests: a scriptable HTTP server on loopback and a fake DNS.
+"""What the tests share: paths of the bundled data, a config writer, and a scriptable HTTP server
+on loopback with a fake DNS.
 
-Named ``test_fetch_*`` only to live among the fetch stage's test files; it holds no tests.
 Every made-up host name (``*.example``, ``*.test``) is resolved to 127.0.0.1 by :func:`fake_dns`,
-so nothing here can reach beyond loopback.
+so nothing here can reach beyond loopback. Fixtures that pytest injects are in ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,68 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from cleaning.config import FetchConfig
 from cleaning.fetch import Fetcher
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "data" / "samples"
+SEED_TEXT = ROOT / "tests" / "fixtures" / "seed.txt"
+
+
+def _toml_value(value) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def write_config(path: Path, pipeline=None, fetch=None, clean=None, dedup=None, sources=None) -> Path:
+    """Write a copy of data/sources.toml to ``path`` with every sample path made absolute, so it
+    works from anywhere. Each section argument is a dict of keys to change; ``sources`` maps a
+    source name to the keys to change in it (``None``: drop the source)."""
+    import tomllib
+
+    base = ROOT / "data"
+    data = tomllib.loads((base / "sources.toml").read_text(encoding="utf-8"))
+    for name, changes in (("pipeline", pipeline), ("fetch", fetch), ("clean", clean), ("dedup", dedup)):
+        data.setdefault(name, {}).update(changes or {})
+    data["pipeline"].pop("lake", None)  # tests give the lake with NEWSCLEAN_LAKE or lake=
+    out_sources = []
+    for source in data.get("sources", []):
+        if "://" not in source.get("url", "://"):
+            source["url"] = str((base / source["url"]).resolve())
+        if "path" in source:
+            source["path"] = str((base / source["path"]).resolve())
+        source["mirror"] = {prefix: str((base / folder).resolve()) for prefix, folder in source.get("mirror", {}).items()}
+        if sources and source["name"] in sources:
+            if sources[source["name"]] is None:
+                continue
+            source.update(sources[source["name"]])
+        out_sources.append(source)
+    lines = []
+    for name in ("pipeline", "fetch", "clean", "dedup"):
+        lines.append(f"[{name}]")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in data[name].items()]
+        lines.append("")
+    for source in out_sources:
+        lines.append("[[sources]]")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in source.items()]
+        lines.append("")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
 
 
 @dataclass

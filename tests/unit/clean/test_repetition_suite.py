@@ -3,7 +3,7 @@
 import json
 
 from cleaning.evaluate.repetition import KINDS, make_cases, run_case
-from tests.conftest import SAMPLES, SEED_TEXT
+from tests.support import SAMPLES, SEED_TEXT
 
 
 def sample_bodies() -> list[list[str]]:

@@ -212,7 +212,7 @@ def test_every_setting_can_be_written_and_reads_back_as_its_default(tmp_path):
     from dataclasses import asdict
 
     from cleaning.config import CleanConfig, DedupConfig, FetchConfig
-    from tests.conftest import _toml_value
+    from tests.support import _toml_value
 
     text = GOOD
     for name, cls in (("fetch", FetchConfig), ("clean", CleanConfig), ("dedup", DedupConfig)):

@@ -19,7 +19,7 @@ import pytest
 
 from cleaning import config as cfg
 from cleaning.config import CleanConfig, Config, ConfigError, DedupConfig, FetchConfig, Source, load_config
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 DOC = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cleaning.pipeline import run_night
-from tests.conftest import SAMPLES
+from tests.support import SAMPLES
 
 NIGHT = date(2025, 8, 28)
 TRUTH = json.loads((SAMPLES / "truth.json").read_text(encoding="utf-8"))
@@ -25,7 +25,7 @@ def read(lake, table, day=NIGHT):
 @pytest.fixture(scope="module")
 def night(tmp_path_factory):
     from cleaning.config import load_config
-    from tests.conftest import ROOT
+    from tests.support import ROOT
 
     lake = tmp_path_factory.mktemp("lake")
     config = load_config(ROOT / "data" / "sources.toml", lake=str(lake))
@@ -206,7 +206,7 @@ def test_sign_keeps_a_story_written_without_spaces(tmp_path):
     from cleaning.config import load_config
     from cleaning.pipeline import sign, work_dir
     from cleaning.store import Lake
-    from tests.conftest import ROOT
+    from tests.support import ROOT
 
     config = load_config(ROOT / "data" / "sources.toml", lake=str(tmp_path / "lake"))
     lake, wd = Lake(config.lake), work_dir(NIGHT)
