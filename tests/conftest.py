@@ -22,7 +22,7 @@ os.environ["NEWSCLEAN_CONFIG"] = str(ROOT / "data" / "sources.toml")
 
 import pytest  # noqa: E402
 
-from tests.support import write_config  # noqa: E402
+from tests.support import SAMPLES, SEED_TEXT, write_config  # noqa: E402,F401 (SAMPLES, SEED_TEXT: older imports)
 
 
 @pytest.fixture(scope="session")
