@@ -27,9 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import provenance, write_report  # noqa: E402
-
 from bench.news_site import NewsWeb  # noqa: E402
+from bench.report import provenance, write_report  # noqa: E402
 
 RUN_DATE = date(2025, 8, 28)
 
@@ -127,7 +126,10 @@ def main(argv=None) -> int:
             lake_bytes = sum(f.stat().st_size for f in Path(config.lake).rglob("*") if f.is_file())
     finally:
         stop()
-    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    peak = (
+        max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        / 1024
+    )
 
     stages: dict[str, float] = {}
     for stat in manifest["stages"]:

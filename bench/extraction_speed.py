@@ -24,7 +24,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import provenance, write_report  # noqa: E402
-
 from cleaning.clean import clean_captures, clean_one  # noqa: E402
 from cleaning.config import CleanConfig  # noqa: E402
 from cleaning.evaluate.extraction import load_gold  # noqa: E402

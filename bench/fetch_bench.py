@@ -54,7 +54,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.server.arrivals.setdefault(host, []).append(time.monotonic())
         if self.path.startswith("/p/"):
-            body = f"<html><head><meta charset='utf-8'><title>{self.path}</title></head><body><article><h1>{self.path}</h1>{'<p>' + PARAGRAPH + '</p>' * 8}</article></body></html>".encode()
+            head = f"<html><head><meta charset='utf-8'><title>{self.path}</title></head>"
+            story = f"<article><h1>{self.path}</h1>{'<p>' + PARAGRAPH + '</p>' * 8}</article>"
+            body = f"{head}<body>{story}</body></html>".encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
         else:
@@ -117,8 +119,8 @@ def _summary(gaps: list[float]) -> dict | None:
 def run_once(port: int, hosts: int, pages: int, delay: float, workers: int) -> dict:
     from cleaning.config import Config, FetchConfig, Source
     from cleaning.fetch import Fetcher, fetch_shard
-    from cleaning.models import Candidate
     from cleaning.fetch.warc import build_warc
+    from cleaning.models import Candidate
 
     names = [f"news-{i + 1:02d}.example" for i in range(hosts)]
     settings = FetchConfig(

@@ -23,12 +23,20 @@ import json
 import random
 import threading
 from dataclasses import dataclass
-from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from cleaning.evaluate.syndication import EDIT_KINDS, EditContext, SimSettings, SourceStory, load_gold_stories, make_copy, split_sentences
+from cleaning.evaluate.syndication import (
+    EDIT_KINDS,
+    EditContext,
+    SimSettings,
+    SourceStory,
+    load_gold_stories,
+    make_copy,
+    split_sentences,
+)
 
 SECTIONS = ["World", "Business", "Politics", "Science", "Sport", "Culture", "Opinion", "Weather"]
 PUBLISHED = datetime(2025, 8, 28, 6, 0, tzinfo=timezone.utc)
@@ -52,7 +60,16 @@ def _inline_links(text: str, rng: random.Random) -> str:
 
 
 class NewsWeb:
-    def __init__(self, articles: int, hosts: int, gold: str, seed: int = 11, copy_share: float = 0.2, bad_share: float = 0.01, port: int = 18080):
+    def __init__(
+        self,
+        articles: int,
+        hosts: int,
+        gold: str,
+        seed: int = 11,
+        copy_share: float = 0.2,
+        bad_share: float = 0.01,
+        port: int = 18080,
+    ):
         self.hosts, self.port, self.seed = hosts, port, seed
         stories = load_gold_stories(gold)
         self.sentences = [s for st in stories for p in st.paragraphs for s in split_sentences(p) if len(s.split()) >= 5]
@@ -83,10 +100,12 @@ class NewsWeb:
     def feed_url(self, host: int) -> str:
         return f"http://{self.address(host)}:{self.port}/feed.xml"
 
-    @lru_cache(maxsize=4096)
+    @lru_cache(maxsize=4096)  # noqa: B019 (one site object per benchmark run; the cache dies with it)
     def story(self, n: int) -> SourceStory:
         rng = random.Random(self.seed * 1_000_003 + n)
-        paragraphs = tuple(" ".join(rng.choice(self.sentences) for _ in range(rng.randint(2, 4))) for _ in range(rng.randint(3, 10)))
+        paragraphs = tuple(
+            " ".join(rng.choice(self.sentences) for _ in range(rng.randint(2, 4))) for _ in range(rng.randint(3, 10))
+        )
         return SourceStory(f"s{n}", paragraphs)
 
     def body(self, item: Item) -> list[str]:
@@ -99,7 +118,7 @@ class NewsWeb:
         kinds = rng.sample(EDIT_KINDS, rng.choice((1, 1, 2, 2, 3)))
         return [p for p in make_copy(story, kinds, rng, ctx).split("\n") if p.strip()]
 
-    @lru_cache(maxsize=1024)
+    @lru_cache(maxsize=1024)  # noqa: B019 (as story above)
     def chrome(self, host: int) -> tuple[str, str, str, str, str]:
         """The parts of an outlet's pages that every page repeats: menus, footer, ads, assets."""
         nav = "".join(
@@ -110,8 +129,16 @@ class NewsWeb:
         )
         footer_links = "".join(f'<li><a href="/f/{k}">Footer link {k}</a></li>' for k in range(80))
         ads = "".join(f'<div class="ad-slot" id="ad{k}"><div class="ad-inner"></div></div>' for k in range(20))
-        script = "var cfg=" + json.dumps({"ads": [{"slot": f"s{i}", "sizes": [[300, 250], [728, 90]]} for i in range(60)], "host": host}) + ";"
-        style = "".join(f".c{i}{{margin:{i}px;padding:{i % 7}px;color:#{(i + host) * 99991 % 0xFFFFFF:06x}}}" for i in range(1700))
+        script = (
+            "var cfg="
+            + json.dumps(
+                {"ads": [{"slot": f"s{i}", "sizes": [[300, 250], [728, 90]]} for i in range(60)], "host": host}
+            )
+            + ";"
+        )
+        style = "".join(
+            f".c{i}{{margin:{i}px;padding:{i % 7}px;color:#{(i + host) * 99991 % 0xFFFFFF:06x}}}" for i in range(1700)
+        )
         return nav, footer_links, ads, script, style
 
     def page(self, item: Item) -> bytes:
@@ -125,7 +152,8 @@ class NewsWeb:
             for _ in range(6)
         )
         cards = "".join(
-            f'<div class="card"><a href="/news/{rng.randrange(len(self.items))}.html"><div class="thumb"><img src="/img/{k}.jpg" alt=""></div>'
+            f'<div class="card"><a href="/news/{rng.randrange(len(self.items))}.html"><div class="thumb"><img '
+            f'src="/img/{k}.jpg" alt=""></div>'
             f'<h3>{html.escape(" ".join(rng.choice(self.sentences).split()[:9]))}</h3></a><p class="teaser">{html.escape(" ".join(rng.choice(self.sentences).split()[:16]))}…</p>'
             f'<span class="time">{k + 1}h ago</span></div>'
             for k in range(20)
@@ -136,7 +164,15 @@ class NewsWeb:
             for k in range(8)
         )
         nav, footer_links, ads, script, style = self.chrome(item.host)
-        ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": title, "datePublished": when.isoformat(), "author": {"@type": "Person", "name": f"Reporter {item.index % 97}"}})
+        ld = json.dumps(
+            {
+                "@context": "https://schema.org",
+                "@type": "NewsArticle",
+                "headline": title,
+                "datePublished": when.isoformat(),
+                "author": {"@type": "Person", "name": f"Reporter {item.index % 97}"},
+            }
+        )
         body = "".join(
             f'<div class="para-wrap"><p>{_inline_links(html.escape(p), rng)}</p></div>'
             + (f'<div class="inline-ad">{ads[:60]}</div>' if k == 2 else "")

@@ -44,7 +44,11 @@ def main(argv=None) -> int:
     parser.add_argument("--min-words", type=int, default=8)
     parser.add_argument("--out", default="bench/results/repetition_suite.json")
     args = parser.parse_args(argv)
-    report = {"command": "python bench/repetition_suite.py " + " ".join(argv or sys.argv[1:]), "date": date.today().isoformat(), "sources": {}}
+    report = {
+        "command": "python bench/repetition_suite.py " + " ".join(argv or sys.argv[1:]),
+        "date": date.today().isoformat(),
+        "sources": {},
+    }
     for name, bodies in (("aeb_gold", gold_bodies(args.gold)), ("samples", sample_bodies())):
         results = [run_case(c, args.min_words) for c in make_cases(bodies, args.per_kind, args.seed)]
         by_kind = Counter(r["kind"] for r in results if r["passed"])
@@ -57,7 +61,10 @@ def main(argv=None) -> int:
             "failed": [r for r in results if not r["passed"]],
         }
         report["sources"][name] = summary
-        print(f"{name}: {summary['passed']}/{summary['cases']} passed, {summary['lost_sentences']} sentences lost, {summary['repeated_sentences_left']} repeats left")
+        print(
+            f"{name}: {summary['passed']}/{summary['cases']} passed, {summary['lost_sentences']} sentences lost, "
+            f"{summary['repeated_sentences_left']} repeats left"
+        )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
     return 0

@@ -71,8 +71,8 @@ from urllib.parse import unquote, unquote_plus
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.report import provenance, write_report  # noqa: E402
 from bench import yield_sites as sites  # noqa: E402
+from bench.report import provenance, write_report  # noqa: E402
 
 RUN_DATE = date(2025, 8, 28)
 PUBLISHED = datetime(2025, 8, 28, 5, 0, tzinfo=timezone.utc)
@@ -184,9 +184,21 @@ def write_config(folder: Path, web: sites.Web, shards: int) -> Path:
     ]
     for host in sorted(web.sites):
         site = web.sites[host]
-        lines += ["[[sources]]", f"name = {json.dumps('site-' + host)}", 'kind = "feed"', f"url = {json.dumps(site.feed_url)}", ""]
+        lines += [
+            "[[sources]]",
+            f"name = {json.dumps('site-' + host)}",
+            'kind = "feed"',
+            f"url = {json.dumps(site.feed_url)}",
+            "",
+        ]
     if web.aggregator is not None:
-        lines += ["[[sources]]", 'name = "aggregator"', 'kind = "feed"', f"url = {json.dumps(web.aggregator.feed_url)}", ""]
+        lines += [
+            "[[sources]]",
+            'name = "aggregator"',
+            'kind = "feed"',
+            f"url = {json.dumps(web.aggregator.feed_url)}",
+            "",
+        ]
     path = folder / "sources.toml"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
@@ -253,7 +265,16 @@ def snippet_scores(counts: list[tuple[int, int, int, int]]) -> dict:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
-    return {"pages": len(counts), "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "tp": tp, "fp": fp, "fn": fn, "tn": tn}
+    return {
+        "pages": len(counts),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+    }
 
 
 def shingle_scores(pages, texts: list[str]) -> dict:
@@ -261,15 +282,25 @@ def shingle_scores(pages, texts: list[str]) -> dict:
 
     counts = [page_counts(p.gold_body or "", t or "") for p, t in zip(pages, texts)]
     scores = summarize(counts)
-    return {"pages": len(counts), **{k: round(v, 4) for k, v in scores.items()}, "empty_outputs": sum(1 for t in texts if not (t or "").strip())}
+    return {
+        "pages": len(counts),
+        **{k: round(v, 4) for k, v in scores.items()},
+        "empty_outputs": sum(1 for t in texts if not (t or "").strip()),
+    }
 
 
 def quality(pages, texts: list[str | None]) -> dict:
     if not pages:
         return {"pages": 0}
     if pages[0].set == "aeb":
-        return {"metric": "aeb word 4-gram shingles, F1 of mean precision and mean recall", **shingle_scores(pages, texts)}
-    return {"metric": "trafilatura snippets, micro-averaged", **snippet_scores([snippet_counts(p, t) for p, t in zip(pages, texts)])}
+        return {
+            "metric": "aeb word 4-gram shingles, F1 of mean precision and mean recall",
+            **shingle_scores(pages, texts),
+        }
+    return {
+        "metric": "trafilatura snippets, micro-averaged",
+        **snippet_scores([snippet_counts(p, t) for p, t in zip(pages, texts)]),
+    }
 
 
 def _plain(args):
@@ -312,7 +343,21 @@ def account(web: sites.Web, tables: dict, log: list) -> tuple[dict, list, list]:
         for row in tables[table]:
             page, tier = matcher.find(row["url"])
             if page is None:
-                unmatched.append({"table": table, "url": row["url"], **({"stage": row.get("stage"), "reason": row.get("reason"), "detail": (row.get("detail") or "")[:200]} if table == "failures" else {})})
+                unmatched.append(
+                    {
+                        "table": table,
+                        "url": row["url"],
+                        **(
+                            {
+                                "stage": row.get("stage"),
+                                "reason": row.get("reason"),
+                                "detail": (row.get("detail") or "")[:200],
+                            }
+                            if table == "failures"
+                            else {}
+                        ),
+                    }
+                )
                 continue
             tiers[tier] += 1
             found[id(page)].append((table, tier, row))
@@ -327,7 +372,7 @@ def account(web: sites.Web, tables: dict, log: list) -> tuple[dict, list, list]:
     not_found = []
     rewritten = defaultdict(list)  # page -> targets requested for it that it is not served at
     by_loose = {loose_key(p.url): p for p in web.pages}
-    for host, _address, scheme, method, target, _host_header, status in log:
+    for host, _address, scheme, _method, target, _host_header, status in log:
         page = routes.get((host, scheme, target))
         if page is not None:
             requested[id(page)].append(status)
@@ -335,7 +380,15 @@ def account(web: sites.Web, tables: dict, log: list) -> tuple[dict, list, list]:
             meant = by_loose.get(loose_key(f"{scheme}://{host}{target}"))
             if meant is not None:
                 rewritten[id(meant)].append(target)
-            not_found.append({"host": host, "scheme": scheme, "target": target, "published_url": meant.url if meant else None, "set": meant.set if meant else None})
+            not_found.append(
+                {
+                    "host": host,
+                    "scheme": scheme,
+                    "target": target,
+                    "published_url": meant.url if meant else None,
+                    "set": meant.set if meant else None,
+                }
+            )
 
     records = {}
     aggregated = set(web.aggregated)
@@ -362,13 +415,28 @@ def account(web: sites.Web, tables: dict, log: list) -> tuple[dict, list, list]:
                 record["outcome"], record["text"] = "published", row["text"]
             elif table == "duplicates":
                 canonical = articles_by_id.get(row["canonical_id"])
-                record.update(outcome="duplicate", method=row["method"], canonical_url=row["canonical_url"], text=canonical["text"] if canonical else None)
+                record.update(
+                    outcome="duplicate",
+                    method=row["method"],
+                    canonical_url=row["canonical_url"],
+                    text=canonical["text"] if canonical else None,
+                )
             else:
-                record.update(outcome="failed", stage=row["stage"], reason=row["reason"], detail=(row.get("detail") or "")[:300], status=row.get("status"))
+                record.update(
+                    outcome="failed",
+                    stage=row["stage"],
+                    reason=row["reason"],
+                    detail=(row.get("detail") or "")[:300],
+                    status=row.get("status"),
+                )
             if len(rows) > 1:
                 record["outcome_count"] = len(rows)
         records[id(page)] = record
-    return {"records": records, "tiers": dict(tiers), "ambiguous_keys": matcher.ambiguous, "normalizer": matcher.lib_name}, unmatched, not_found
+    return (
+        {"records": records, "tiers": dict(tiers), "ambiguous_keys": matcher.ambiguous, "normalizer": matcher.lib_name},
+        unmatched,
+        not_found,
+    )
 
 
 def summarize_set(name: str, pages: list, acc: dict, not_found: list, plain_texts: dict, scored: bool = True) -> dict:
@@ -381,7 +449,12 @@ def summarize_set(name: str, pages: list, acc: dict, not_found: list, plain_text
         if r["outcome"] == "failed":
             failures[(r["stage"], r["reason"])].append(r)
     by_reason = [
-        {"stage": stage, "reason": reason, "count": len(rs), "examples": [{"url": r["url"], "detail": r["detail"][:160]} for r in rs[:EXAMPLES]]}
+        {
+            "stage": stage,
+            "reason": reason,
+            "count": len(rs),
+            "examples": [{"url": r["url"], "detail": r["detail"][:160]} for r in rs[:EXAMPLES]],
+        }
         for (stage, reason), rs in sorted(failures.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     ]
     by_stage = Counter(r["stage"] for r in records if r["outcome"] == "failed")
@@ -401,23 +474,38 @@ def summarize_set(name: str, pages: list, acc: dict, not_found: list, plain_text
         "accounted_once": sum(1 for r in records if r["outcome"] != "missing" and "rows" not in r),
         "accounted_more_than_once": [{"url": r["url"], "rows": r["rows"]} for r in records if "rows" in r],
         "not_accounted": [r["url"] for r in records if r["outcome"] == "missing"],
-        "matched_by": {"exact": match.get("exact", 0), "request_form": match.get("request_form", 0), "normalized_only": match.get("normalized", 0)},
+        "matched_by": {
+            "exact": match.get("exact", 0),
+            "request_form": match.get("request_form", 0),
+            "normalized_only": match.get("normalized", 0),
+        },
         "failures_by_stage": dict(sorted(by_stage.items())),
         "failures_by_reason": by_reason,
         "not_found_from_url_rewriting": {"count": len(rewrites), "requests": rewrites},
         "never_requested_at_its_own_target": sum(1 for r in records if not r["requests"]),
         "fetch_failures_without_a_request": [
-            {"url": r["url"], "reason": r["reason"], "detail": r["detail"][:160]} for r in records
-            if r["outcome"] == "failed" and r["stage"] == "fetch" and not r["requests"] and not r.get("requested_instead")
+            {"url": r["url"], "reason": r["reason"], "detail": r["detail"][:160]}
+            for r in records
+            if r["outcome"] == "failed"
+            and r["stage"] == "fetch"
+            and not r["requests"]
+            and not r.get("requested_instead")
         ],
-        "quality": None if not scored else {
-            "all_served_pages": {"ours_pipeline": quality(pages, ours_texts), "plain_trafilatura": quality(pages, plain)},
+        "quality": None
+        if not scored
+        else {
+            "all_served_pages": {
+                "ours_pipeline": quality(pages, ours_texts),
+                "plain_trafilatura": quality(pages, plain),
+            },
             "pages_the_pipeline_kept": {
                 "ours_pipeline": quality([pages[i] for i in made_it], [ours_texts[i] for i in made_it]),
                 "plain_trafilatura": quality([pages[i] for i in made_it], [plain[i] for i in made_it]),
             },
         },
-        "pages": [{k: v for k, v in r.items() if k != "text" and not (k == "requests" and v == [200])} for r in records],
+        "pages": [
+            {k: v for k, v in r.items() if k != "text" and not (k == "requests" and v == [200])} for r in records
+        ],
     }
     return result
 
@@ -430,8 +518,12 @@ def snapshot_library(rev: str, folder: Path) -> str:
     import io
     import tarfile
 
-    commit = subprocess.run(["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    archive = subprocess.run(["git", "archive", "--format=tar", commit, "cleaning"], cwd=ROOT, capture_output=True, check=True).stdout
+    commit = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit, "cleaning"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
     folder.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(folder, filter="data")
@@ -447,11 +539,17 @@ def library_info(commit: str | None) -> dict:
     info = {"cleaning_imported_from": str(Path(cleaning.__file__).resolve().parent)}
     if commit:
         info["commit"] = commit
-        info["subject"] = subprocess.run(["git", "log", "-1", "--format=%s", commit], cwd=ROOT, capture_output=True, text=True).stdout.strip()[:200]
+        info["subject"] = subprocess.run(
+            ["git", "log", "-1", "--format=%s", commit], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()[:200]
     else:
         try:
-            info["working_tree_of"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-            dirty = subprocess.run(["git", "status", "--porcelain", "--", "cleaning"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+            info["working_tree_of"] = subprocess.run(
+                ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+            ).stdout.strip()
+            dirty = subprocess.run(
+                ["git", "status", "--porcelain", "--", "cleaning"], cwd=ROOT, capture_output=True, text=True, check=True
+            ).stdout
             info["cleaning_modified_files"] = [line[3:] for line in dirty.splitlines()]
         except (OSError, subprocess.CalledProcessError):
             pass
@@ -461,20 +559,28 @@ def library_info(commit: str | None) -> dict:
 def print_table(result: dict) -> None:
     sets = result["sets"]
     print()
-    print(f"{'set':<13}{'served':>7}{'published':>10}{'dup':>5}{'failed':>7}{'missing':>8}{'yield':>8}{'404 rewrite':>12}{'exact url':>10}")
+    print(
+        f"{'set':<13}{'served':>7}{'published':>10}{'dup':>5}{'failed':>7}{'missing':>8}{'yield':>8}"
+        f"{'404 rewrite':>12}{'exact url':>10}"
+    )
     for name, s in [*sets.items(), ("total", result["total"])]:
         print(
             f"{name:<13}{s['served']:>7}{s['published']:>10}{s['duplicate']:>5}{s['failed']:>7}{s['missing']:>8}{s['yield']:>8.3f}"
             f"{s['not_found_from_url_rewriting']['count']:>12}{s['matched_by']['exact']:>10}"
         )
     print()
-    print(f"{'quality':<13}{'pages':>6}  {'ours P/R/F1 (all served)':>26}  {'trafilatura P/R/F1 (all)':>26}  {'ours F1 kept':>12}  {'traf F1 kept':>12}")
+    print(
+        f"{'quality':<13}{'pages':>6}  {'ours P/R/F1 (all served)':>26}  {'trafilatura P/R/F1 (all)':>26}  "
+        f"{'ours F1 kept':>12}  {'traf F1 kept':>12}"
+    )
     for name, s in sets.items():
         q = s["quality"]
         a, b = q["all_served_pages"]["ours_pipeline"], q["all_served_pages"]["plain_trafilatura"]
         c, d = q["pages_the_pipeline_kept"]["ours_pipeline"], q["pages_the_pipeline_kept"]["plain_trafilatura"]
         fmt = lambda x: f"{x['precision']:.3f}/{x['recall']:.3f}/{x['f1']:.3f}"  # noqa: E731
-        print(f"{name:<13}{a['pages']:>6}  {fmt(a):>26}  {fmt(b):>26}  {c.get('f1', 0):>12.3f}  {d.get('f1', 0):>12.3f}")
+        print(
+            f"{name:<13}{a['pages']:>6}  {fmt(a):>26}  {fmt(b):>26}  {c.get('f1', 0):>12.3f}  {d.get('f1', 0):>12.3f}"
+        )
     print()
     print("failures (all sets):")
     for f in result["total"]["failures_by_reason"]:
@@ -489,20 +595,35 @@ def print_table(result: dict) -> None:
         print(f"fetch failures that never reached a server ({len(silent)}):")
         for n in silent[:8]:
             print(f"  {n['reason']}: {n['url']}")
-    print(f"\nwall {result['pipeline']['wall_seconds']} s (pipeline), {result['plain_trafilatura_seconds']} s (plain trafilatura), {result['bench_seconds']} s in all")
+    print(
+        f"\nwall {result['pipeline']['wall_seconds']} s (pipeline), {result['plain_trafilatura_seconds']} s (plain "
+        f"trafilatura), {result['bench_seconds']} s in all"
+    )
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", choices=("aeb", "trafilatura", "both"), default="both")
-    parser.add_argument("--limit", type=int, default=None, help="serve only the first N pages of each set (AEB by id, trafilatura by URL)")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="serve only the first N pages of each set (AEB by id, trafilatura by URL)",
+    )
     parser.add_argument("--out", default=None, help="default bench/results/yield_<set>.json")
     parser.add_argument("--aeb", default=str(ROOT.parent / "shared/eval/aeb"))
     parser.add_argument("--trafilatura", default=str(ROOT.parent / "shared/eval/trafilatura"))
     parser.add_argument("--shards", type=int, default=4)
-    parser.add_argument("--aggregate-every", type=int, default=4, help="the aggregator feed lists every N-th story again; 0: no aggregator")
+    parser.add_argument(
+        "--aggregate-every",
+        type=int,
+        default=4,
+        help="the aggregator feed lists every N-th story again; 0: no aggregator",
+    )
     parser.add_argument("--workers", type=int, default=2, help="processes for the plain trafilatura comparison")
-    parser.add_argument("--commit", default=None, help="measure the library as committed at REV (git archive), not the working tree")
+    parser.add_argument(
+        "--commit", default=None, help="measure the library as committed at REV (git archive), not the working tree"
+    )
     parser.add_argument("--keep", default=None, help="run in this folder and keep the lake, config and certificates")
     args = parser.parse_args(argv)
 
@@ -511,6 +632,7 @@ def main(argv=None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     commit = snapshot_library(args.commit, folder / "library") if args.commit else None
     import cleaning  # noqa: F401 - imported now: from the snapshot when --commit is given
+
     pages, skipped = [], []
     if args.set in ("aeb", "both"):
         pages += sites.load_aeb(args.aeb)[: args.limit]
@@ -520,7 +642,12 @@ def main(argv=None) -> int:
         skipped += [{"set": "trafilatura", **s} for s in unservable]
     web = sites.build_web(pages, PUBLISHED, args.aggregate_every)
     skipped += web.skipped
-    print(f"serving {len(web.pages)} pages on {len(web.sites)} hosts" + (f" + an aggregator listing {len(web.aggregated)} again" if web.aggregator else "") + f" ({len(skipped)} left out)", file=sys.stderr)
+    print(
+        f"serving {len(web.pages)} pages on {len(web.sites)} hosts"
+        + (f" + an aggregator listing {len(web.aggregated)} again" if web.aggregator else "")
+        + f" ({len(skipped)} left out)",
+        file=sys.stderr,
+    )
 
     ca, cert, key = sites.make_certificates(folder / "tls", list(web.addresses()))
     server = sites.start(web, cert, key)
@@ -558,7 +685,9 @@ def main(argv=None) -> int:
 
     statuses = Counter(entry[-1] for entry in log)
     schemes = Counter(e[2] for e in log)
-    kinds = Counter("robots" if e[4] == sites.ROBOTS_PATH else "feed" if e[4] == sites.FEED_PATH else "page" for e in log)
+    kinds = Counter(
+        "robots" if e[4] == sites.ROBOTS_PATH else "feed" if e[4] == sites.FEED_PATH else "page" for e in log
+    )
     stage_seconds: dict[str, float] = {}
     for stat in manifest.get("stages", []):
         stage_seconds[stat["stage"]] = round(stage_seconds.get(stat["stage"], 0.0) + stat.get("seconds", 0.0), 2)
@@ -566,8 +695,21 @@ def main(argv=None) -> int:
         **provenance("yield_bench.py", argv),
         "library": library_info(commit),
         "run_date": RUN_DATE.isoformat(),
-        "settings": {"set": args.set, "limit": args.limit, "shards": args.shards, "aggregate_every": args.aggregate_every, "delay_seconds": 0.0, "obey_robots": True},
-        "pipeline": {"wall_seconds": round(wall, 1), "stage_seconds": stage_seconds, "publish_seconds": manifest.get("publish_seconds"), "rows": manifest.get("rows"), "totals": (manifest.get("summary") or {}).get("totals")},
+        "settings": {
+            "set": args.set,
+            "limit": args.limit,
+            "shards": args.shards,
+            "aggregate_every": args.aggregate_every,
+            "delay_seconds": 0.0,
+            "obey_robots": True,
+        },
+        "pipeline": {
+            "wall_seconds": round(wall, 1),
+            "stage_seconds": stage_seconds,
+            "publish_seconds": manifest.get("publish_seconds"),
+            "rows": manifest.get("rows"),
+            "totals": (manifest.get("summary") or {}).get("totals"),
+        },
         "plain_trafilatura_seconds": round(plain_seconds, 1),
         "server": {
             "hosts": len(web.sites),

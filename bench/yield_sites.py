@@ -70,7 +70,15 @@ def load_aeb(folder: str | Path) -> list[EvalPage]:
         if not page_file.exists():
             continue
         data = json.loads(meta.read_text(encoding="utf-8"))
-        pages.append(EvalPage("aeb", meta.stem, data["url"], str(page_file), gold_body=data.get("body") or data.get("articleBody") or ""))
+        pages.append(
+            EvalPage(
+                "aeb",
+                meta.stem,
+                data["url"],
+                str(page_file),
+                gold_body=data.get("body") or data.get("articleBody") or "",
+            )
+        )
     if not pages:
         raise FileNotFoundError(f"no <id>.html.gz + <id>.json pairs in {folder}")
     return pages
@@ -108,11 +116,24 @@ def load_trafilatura(folder: str | Path) -> tuple[list[EvalPage], list[dict]]:
     for key in sorted(data):
         entry = data[key]
         path = folder / "pages" / f"{entry['file']}.gz"
-        page = EvalPage("trafilatura", entry["file"], key, str(path), with_snippets=list(entry.get("with", [])), without_snippets=list(entry.get("without", [])))
+        page = EvalPage(
+            "trafilatura",
+            entry["file"],
+            key,
+            str(path),
+            with_snippets=list(entry.get("with", [])),
+            without_snippets=list(entry.get("without", [])),
+        )
         if not key.startswith(("http://", "https://")):
             canonical = _canonical_of(page.html())
             if canonical is None or canonical in taken:
-                skipped.append({"key": key, "file": entry["file"], "why": "no URL of its own" if canonical is None else f"its canonical {canonical} is taken"})
+                skipped.append(
+                    {
+                        "key": key,
+                        "file": entry["file"],
+                        "why": "no URL of its own" if canonical is None else f"its canonical {canonical} is taken",
+                    }
+                )
                 continue
             taken.add(canonical)
             page.url, page.url_from = canonical, "page_canonical"
@@ -277,7 +298,9 @@ def make_certificates(folder: Path, hosts: list[str]) -> tuple[Path, Path, Path]
     paths = folder / "ca.pem", folder / "server.pem", folder / "server.key"
     paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    paths[2].write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return paths
 
 
@@ -344,13 +367,22 @@ def build_web(pages: list[EvalPage], when: datetime, aggregate_every: int = 0) -
             skipped.append({"set": page.set, "id": page.id, "url": page.url, "why": "non-default port"})
             continue
         if wire.target in (FEED_PATH, ROBOTS_PATH):
-            skipped.append({"set": page.set, "id": page.id, "url": page.url, "why": "collides with the feed or robots.txt"})
+            skipped.append(
+                {"set": page.set, "id": page.id, "url": page.url, "why": "collides with the feed or robots.txt"}
+            )
             continue
         site = sites.setdefault(wire.host, Site(wire.host, "", wire.scheme))
         targets = {wire.target, wire.whatwg_target}
         clash = [t for t in targets if (wire.scheme, t) in site.pages]
         if clash:
-            skipped.append({"set": page.set, "id": page.id, "url": page.url, "why": f"another page is served at {wire.scheme} {clash[0]}"})
+            skipped.append(
+                {
+                    "set": page.set,
+                    "id": page.id,
+                    "url": page.url,
+                    "why": f"another page is served at {wire.scheme} {clash[0]}",
+                }
+            )
             continue
         for target in targets:
             site.pages[(wire.scheme, target)] = page.path
@@ -390,7 +422,9 @@ def _route(site: Site, scheme: str, method: str, target: str) -> tuple[int, byte
     return 200, gzip.decompress(Path(path).read_bytes()), "text/html"  # no charset: pages declare their own
 
 
-async def _serve(sites: list[Site], cert: str | None, key: str | None, log: list, ready, stop_event: asyncio.Event, errors: list):
+async def _serve(
+    sites: list[Site], cert: str | None, key: str | None, log: list, ready, stop_event: asyncio.Event, errors: list
+):
     tls = None
     if cert:
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -400,14 +434,23 @@ async def _serve(sites: list[Site], cert: str | None, key: str | None, log: list
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
             try:
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
-            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError, ConnectionError, ssl.SSLError, OSError):
+            except (
+                asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError,
+                asyncio.TimeoutError,
+                ConnectionError,
+                ssl.SSLError,
+                OSError,
+            ):
                 writer.close()
                 return
             lines = head.decode("latin-1").split("\r\n")
             words = lines[0].split(" ")
             method = words[0]
             target = " ".join(words[1:-1]) if len(words) >= 3 else (words[1] if len(words) == 2 else "")
-            host_header = next((ln.split(":", 1)[1].strip() for ln in lines[1:] if ln.lower().startswith("host:")), None)
+            host_header = next(
+                (ln.split(":", 1)[1].strip() for ln in lines[1:] if ln.lower().startswith("host:")), None
+            )
             try:
                 status, body, ctype = _route(site, scheme, method, target)
             except Exception as exc:  # noqa: BLE001 - a broken page file must not stop the server
@@ -415,7 +458,10 @@ async def _serve(sites: list[Site], cert: str | None, key: str | None, log: list
                 status, body, ctype = 500, b"server error\n", "text/plain"
             log.append((site.host, site.address, scheme, method, target, host_header, status))
             reason = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error"}[status]
-            header = f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            header = (
+                f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            )
             try:
                 writer.write(header.encode("latin-1") + (b"" if method == "HEAD" else body))
                 await writer.drain()
@@ -432,9 +478,21 @@ async def _serve(sites: list[Site], cert: str | None, key: str | None, log: list
 
     servers = []
     for site in sites:
-        servers.append(await asyncio.start_server(handler_for(site, "http"), site.address, 80, backlog=128, reuse_address=True))
+        servers.append(
+            await asyncio.start_server(handler_for(site, "http"), site.address, 80, backlog=128, reuse_address=True)
+        )
         if tls is not None:
-            servers.append(await asyncio.start_server(handler_for(site, "https"), site.address, 443, ssl=tls, backlog=128, reuse_address=True, ssl_handshake_timeout=30))
+            servers.append(
+                await asyncio.start_server(
+                    handler_for(site, "https"),
+                    site.address,
+                    443,
+                    ssl=tls,
+                    backlog=128,
+                    reuse_address=True,
+                    ssl_handshake_timeout=30,
+                )
+            )
     ready()
     await stop_event.wait()
     for server in servers:
@@ -462,7 +520,15 @@ def _child(sites: list[Site], cert, key, conn) -> None:
         import threading
 
         try:
-            await _serve(sites, cert, key, log, lambda: (conn.send(("ready", None)), threading.Thread(target=watch, daemon=True).start()), stop_event, errors)
+            await _serve(
+                sites,
+                cert,
+                key,
+                log,
+                lambda: (conn.send(("ready", None)), threading.Thread(target=watch, daemon=True).start()),
+                stop_event,
+                errors,
+            )
         except Exception as exc:  # noqa: BLE001 - reported to the parent
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
             return
@@ -498,7 +564,11 @@ def start(web: Web, cert: Path | None, key: Path | None) -> Running:
 
     ctx = mp.get_context("fork")  # before the pipeline starts any thread
     parent, child = ctx.Pipe()
-    process = ctx.Process(target=_child, args=(web.all_sites(), str(cert) if cert else None, str(key) if key else None, child), daemon=True)
+    process = ctx.Process(
+        target=_child,
+        args=(web.all_sites(), str(cert) if cert else None, str(key) if key else None, child),
+        daemon=True,
+    )
     process.start()
     if not parent.poll(120):
         process.kill()

@@ -1,10 +1,10 @@
 """``cleaning``: the command line. Every command calls the same functions the DAG does.
 
-    cleaning run       run the nightly pipeline in this process
-    cleaning extract   HTML files or folders -> cleaned articles (JSONL or Parquet)
-    cleaning dedup     records with id and text -> cluster, canonical and duplicate flag
-    cleaning report    the per-source summary of a published night
-    cleaning eval      quality evaluations (extraction against gold bodies)
+cleaning run       run the nightly pipeline in this process
+cleaning extract   HTML files or folders -> cleaned articles (JSONL or Parquet)
+cleaning dedup     records with id and text -> cluster, canonical and duplicate flag
+cleaning report    the per-source summary of a published night
+cleaning eval      quality evaluations (extraction against gold bodies)
 """
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ def _write_records(records: list[dict], out: Path, arrow_schema=None) -> None:
         try:
             table = pa.Table.from_pylist(records, schema=arrow_schema)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise SystemExit(f"error: these records do not fit one Parquet schema ({exc}); write .jsonl instead") from None
+            raise SystemExit(
+                f"error: these records do not fit one Parquet schema ({exc}); write .jsonl instead"
+            ) from None
         try:
             pq.write_table(table, out, compression="zstd")
         except OSError as exc:
@@ -106,7 +108,10 @@ def _read_records(path: Path) -> list[dict]:
                 try:
                     line = raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
-                    raise SystemExit(f"error: {path}:{number}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); expected JSON Lines") from None
+                    raise SystemExit(
+                        f"error: {path}:{number}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column "
+                        f"{exc.start + 1}); expected JSON Lines"
+                    ) from None
                 if not line.strip():
                     continue
                 try:
@@ -127,17 +132,34 @@ def cmd_run(args) -> int:
     from cleaning.publish import format_summary
 
     config = load_config(args.config, lake=args.lake)
-    plan = make_plan(config, run_date=args.date, sources=args.source or (), reprocess=args.reprocess, dry_run=args.dry_run)
+    plan = make_plan(
+        config, run_date=args.date, sources=args.source or (), reprocess=args.reprocess, dry_run=args.dry_run
+    )
     run_date = plan.run_date
-    print(f"run {run_date} -> {config.lake}" + (" (reprocess)" if args.reprocess else "") + (" (dry run)" if args.dry_run else ""), file=sys.stderr)
+    print(
+        f"run {run_date} -> {config.lake}"
+        + (" (reprocess)" if args.reprocess else "")
+        + (" (dry run)" if args.dry_run else ""),
+        file=sys.stderr,
+    )
     started = time.monotonic()
     try:
-        manifest = run_night(config, run_date, list(plan.sources) or None, reprocess=plan.reprocess, dry_run=plan.dry_run, progress=Progress())
+        manifest = run_night(
+            config,
+            run_date,
+            list(plan.sources) or None,
+            reprocess=plan.reprocess,
+            dry_run=plan.dry_run,
+            progress=Progress(),
+        )
     except RunFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     print(format_summary(manifest["summary"]))
-    print(f"done in {time.monotonic() - started:.1f}s; rows: {manifest['rows']}" + ("" if args.dry_run else f"; lake: {config.lake}"))
+    print(
+        f"done in {time.monotonic() - started:.1f}s; rows: {manifest['rows']}"
+        + ("" if args.dry_run else f"; lake: {config.lake}")
+    )
     return 0
 
 
@@ -218,7 +240,9 @@ def _pages_of(inputs: list[str], cap: int):
         path = Path(item)
         try:
             if path.is_dir():
-                found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(PAGE_SUFFIXES + WARC_SUFFIXES))
+                found = sorted(
+                    p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(PAGE_SUFFIXES + WARC_SUFFIXES)
+                )
             elif path.is_file():
                 found = [path]
             else:  # a pipe or a device would block or never end
@@ -348,7 +372,9 @@ def cmd_extract(args) -> int:
         with _RecordWriter(Path(args.out), EXTRACT_FIELDS) as writer:
             # In batches, so a folder of any size never holds more than one batch of pages in memory.
             while batch := list(islice(pages, EXTRACT_BATCH)):
-                readable = [(data, url, content_type) for _, url, data, content_type in batch if not isinstance(data, Exception)]
+                readable = [
+                    (data, url, content_type) for _, url, data, content_type in batch if not isinstance(data, Exception)
+                ]
                 columns = list(zip(*readable)) or [(), (), ()]  # bodies, urls, content types
                 cleaned, pool = _clean_batch(pool, make_pool, clean, columns)
                 results = iter(cleaned)
@@ -411,7 +437,13 @@ def cmd_dedup(args) -> int:
             raise SystemExit(f"error: record {number} has a 'text' that is not a string")
     inputs = []
     for number, record in enumerate(records, 1):  # parsed copies: the records are written back unchanged
-        inputs.append({"id": str(record["id"]), "text": record["text"], "published_at": _publication_time(record.get("published_at"), number)})
+        inputs.append(
+            {
+                "id": str(record["id"]),
+                "text": record["text"],
+                "published_at": _publication_time(record.get("published_at"), number),
+            }
+        )
     try:
         decided = dedup_records(inputs, _dedup_settings(args), workers=os.cpu_count() or 1)
     except ValueError as exc:  # repeated ids
@@ -430,7 +462,10 @@ def cmd_dedup(args) -> int:
     if source.suffix == ".parquet" and out.suffix == ".parquet":
         _write_parquet_with(source, columns, out)
     else:
-        rows = [{**r, "id": original_id[str(r["id"])], **{k: v[n] for k, v in columns.items()}} for n, r in enumerate(records)]
+        rows = [
+            {**r, "id": original_id[str(r["id"])], **{k: v[n] for k, v in columns.items()}}
+            for n, r in enumerate(records)
+        ]
         _write_records(rows, out)
     dupes = sum(columns["is_duplicate"])
     print(f"{len(records)} records, {dupes} duplicates, {len(records) - dupes} kept -> {args.out}", file=sys.stderr)
@@ -501,13 +536,19 @@ def cmd_report(args) -> int:
         raise SystemExit(f"error: no published run for {args.date} in {config.lake}")
     manifest = lake.read_json(rel)
     failed = manifest.get("status") == "failed"
-    print(f"run {args.date}: {'FAILED' if failed else 'published'} {manifest['published_at']}, code {manifest['code_version']}, config {manifest['config_digest']}")
+    print(
+        f"run {args.date}: {'FAILED' if failed else 'published'} {manifest['published_at']}, code "
+        f"{manifest['code_version']}, config {manifest['config_digest']}"
+    )
     if failed:
         print(f"error: {manifest.get('error', 'failure share above the bound')}")
         print("nothing of the night was published but its failures; the counts show what would have been")
     for report in failed_reports(lake, args.date):
         attempt = lake.read_json(report)
-        print(f"note: a later run failed at {attempt['published_at']} and changed nothing: {attempt.get('error')} (report: {report})")
+        print(
+            f"note: a later run failed at {attempt['published_at']} and changed nothing: {attempt.get('error')} "
+            f"(report: {report})"
+        )
     print(format_summary(manifest["summary"]))
     rows = manifest.get("rows", {})
     if rows:
@@ -527,7 +568,9 @@ def cmd_eval_extraction(args) -> int:
     from cleaning.evaluate.extraction import evaluate, format_results
 
     try:
-        results = evaluate(args.gold, rounds=args.bootstrap, half=args.half, workers=args.workers or os.cpu_count() or 1)
+        results = evaluate(
+            args.gold, rounds=args.bootstrap, half=args.half, workers=args.workers or os.cpu_count() or 1
+        )
     except (FileNotFoundError, ValueError) as exc:
         raise SystemExit(f"error: {exc}") from None
     print(format_results(results))
@@ -540,14 +583,22 @@ def cmd_eval_extraction(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from cleaning.config import DedupConfig
 
-    parser = argparse.ArgumentParser(prog="cleaning", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="cleaning", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def with_config(p):
-        p.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: %(default)s, or $NEWSCLEAN_CONFIG)")
+        p.add_argument(
+            "--config", default=DEFAULT_CONFIG, help="config file (default: %(default)s, or $NEWSCLEAN_CONFIG)"
+        )
         p.add_argument("--lake", help="lake root, a folder or s3:// URI (overrides [pipeline] lake)")
 
-    p = sub.add_parser("run", help="run the nightly pipeline in this process", description="Run discover, fetch, clean, dedup and publish for one date, without Airflow.")
+    p = sub.add_parser(
+        "run",
+        help="run the nightly pipeline in this process",
+        description="Run discover, fetch, clean, dedup and publish for one date, without Airflow.",
+    )
     with_config(p)
     p.add_argument("--date", type=_date, help="run date YYYY-MM-DD (default: today in the config's timezone)")
     p.add_argument("--source", action="append", help="only this source (repeatable)")
@@ -555,21 +606,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="do everything but publish")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("extract", help="HTML files or folders -> cleaned articles", description="Extract cleaned articles from .html/.html.gz files or folders of them; one record per page.")
+    p = sub.add_parser(
+        "extract",
+        help="HTML files or folders -> cleaned articles",
+        description="Extract cleaned articles from .html/.html.gz files or folders of them; one record per page.",
+    )
     p.add_argument("inputs", nargs="+", help=".html, .html.gz or .warc[.gz] files, or folders of them")
     p.add_argument("--out", required=True, help="output file, .jsonl or .parquet")
-    p.add_argument("--min-repeat-words", type=int, default=8, help="shortest repeated block removed (default: %(default)s)")
+    p.add_argument(
+        "--min-repeat-words", type=int, default=8, help="shortest repeated block removed (default: %(default)s)"
+    )
     p.add_argument("--workers", type=int, default=0, help="processes to clean pages with (default: one per core)")
     p.set_defaults(func=cmd_extract)
 
-    p = sub.add_parser("dedup", help="records with id and text -> duplicate flags", description="Find exact and near-duplicate records; one output row per input with cluster_id, canonical_id, is_duplicate.")
+    p = sub.add_parser(
+        "dedup",
+        help="records with id and text -> duplicate flags",
+        description="Find exact and near-duplicate records; one output row per input with cluster_id, "
+        "canonical_id, is_duplicate.",
+    )
     p.add_argument("input", help="JSONL or Parquet with 'id' and 'text' (other fields are carried through)")
     p.add_argument("--out", required=True, help="output file, .jsonl or .parquet")
-    p.add_argument("--threshold", type=float, help=f"Jaccard threshold for near duplicates (default {DedupConfig.jaccard_threshold})")
-    p.add_argument("--containment", type=float, help=f"containment threshold for abridged copies (default {DedupConfig.containment_threshold})")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        help=f"Jaccard threshold for near duplicates (default {DedupConfig.jaccard_threshold})",
+    )
+    p.add_argument(
+        "--containment",
+        type=float,
+        help=f"containment threshold for abridged copies (default {DedupConfig.containment_threshold})",
+    )
     p.set_defaults(func=cmd_dedup)
 
-    p = sub.add_parser("report", help="per-source summary of a published night", description="Print the per-source counts of one published run date.")
+    p = sub.add_parser(
+        "report",
+        help="per-source summary of a published night",
+        description="Print the per-source counts of one published run date.",
+    )
     with_config(p)
     p.add_argument("date", type=_date, help="run date YYYY-MM-DD")
     p.set_defaults(func=cmd_report)
@@ -593,8 +667,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(gold text in 'body'; the article-extraction-benchmark metric), or on a folder with evaldata.json and "
         "pages/ (trafilatura's evaluation set; its snippet metric), with a bootstrap 95%% interval.",
     )
-    e.add_argument("--gold", required=True, help="folder of <id>.html[.gz] and <id>.json, or of evaldata.json and pages/")
-    e.add_argument("--half", choices=["tune", "holdout"], help="score only one half of the pages (split by a hash of the page id)")
+    e.add_argument(
+        "--gold", required=True, help="folder of <id>.html[.gz] and <id>.json, or of evaldata.json and pages/"
+    )
+    e.add_argument(
+        "--half", choices=["tune", "holdout"], help="score only one half of the pages (split by a hash of the page id)"
+    )
     e.add_argument("--workers", type=int, default=0, help="processes (default: one per core)")
     e.add_argument("--bootstrap", type=int, default=1000, help="bootstrap rounds (default: %(default)s)")
     e.add_argument("--out", help="also write the full results (per page) as JSON here")
@@ -604,10 +682,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from cleaning.config import ConfigError
-    from cleaning.store import LakeError
-
     from cleaning.lease import LeaseHeld
     from cleaning.plan import PlanError
+    from cleaning.store import LakeError
 
     args = build_parser().parse_args(argv)
     try:

@@ -39,10 +39,27 @@ MAX_DAYS = 36_500  # day counts beyond a century overflow date arithmetic
 NON_PUBLIC_NETWORKS = tuple(
     ipaddress.ip_network(net)
     for net in (
-        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-        "192.0.0.0/29", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
-        "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
-        "::/128", "::1/128", "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10", "ff00::/8",
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/29",
+        "192.0.2.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "::/128",
+        "::1/128",
+        "100::/64",
+        "2001:db8::/32",
+        "fc00::/7",
+        "fe80::/10",
+        "ff00::/8",
     )
 )
 
@@ -97,12 +114,17 @@ def check_allow_networks(entries, include_public: bool = False) -> tuple[str, ..
     nets = []
     for number, item in enumerate(entries, 1):
         if not isinstance(item, str):  # ip_network(1) would read it as 0.0.0.1/32
-            raise ConfigError(f"[fetch] 'allow_networks' item {number} must be str, got {type(item).__name__} {item!r}", "allow_networks")
+            raise ConfigError(
+                f"[fetch] 'allow_networks' item {number} must be str, got {type(item).__name__} {item!r}",
+                "allow_networks",
+            )
         try:
             net = ipaddress.ip_network(item.strip(), strict=False)
         except ValueError:
             raise ConfigError(f"[fetch] 'allow_networks' entry {item!r} is not a network", "allow_networks") from None
-        if not include_public and not any(net.version == block.version and net.subnet_of(block) for block in NON_PUBLIC_NETWORKS):
+        if not include_public and not any(
+            net.version == block.version and net.subnet_of(block) for block in NON_PUBLIC_NETWORKS
+        ):
             raise ConfigError(
                 f"[fetch] 'allow_networks' entry {item!r} covers public addresses; the list is for opening "
                 "private, loopback or link-local ranges (public addresses need no entry). Set "
@@ -177,8 +199,12 @@ class FetchConfig:
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"[fetch] {name!r} must be bool, got {getattr(self, name)!r}", name)
         if isinstance(self.allow_networks, (str, bytes)) or not isinstance(self.allow_networks, (tuple, list)):
-            raise ConfigError(f"[fetch] 'allow_networks' must be a list of str, got {self.allow_networks!r}", "allow_networks")
-        object.__setattr__(self, "allow_networks", check_allow_networks(self.allow_networks, self.allow_networks_include_public))
+            raise ConfigError(
+                f"[fetch] 'allow_networks' must be a list of str, got {self.allow_networks!r}", "allow_networks"
+            )
+        object.__setattr__(
+            self, "allow_networks", check_allow_networks(self.allow_networks, self.allow_networks_include_public)
+        )
 
 
 @dataclass(frozen=True)
@@ -246,7 +272,11 @@ class Config:
     clean: CleanConfig = field(default_factory=CleanConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
 
-    LIMITS: typing.ClassVar[dict] = {"shards": (1, 100_000), "max_failure_share": (0, 1), "lease_hours": (("above", 0), 8760)}
+    LIMITS: typing.ClassVar[dict] = {
+        "shards": (1, 100_000),
+        "max_failure_share": (0, 1),
+        "lease_hours": (("above", 0), 8760),
+    }
 
     def __post_init__(self):
         _check_ranges(self, "pipeline", self.LIMITS)
@@ -311,7 +341,9 @@ class _Locator:
         return start + 1 if header else None
 
     def error(self, message: str, key: str | None = None, header: str | None = None, index: int = 0):
-        line = self.line_of(key, header, index) if key else (self._section_span(header, index)[0] + 1 if header else None)
+        line = (
+            self.line_of(key, header, index) if key else (self._section_span(header, index)[0] + 1 if header else None)
+        )
         where = f"{self.path}:{line}" if line else str(self.path)
         return ConfigError(f"{where}: {message}")
 
@@ -388,7 +420,12 @@ def _check_url(url: str, loc: _Locator, key: str, header: str, index: int) -> No
         return
     if parsed.scheme in ("", "file"):
         return
-    raise loc.error(f"{key!r} has unsupported scheme {parsed.scheme!r}: {url!r} (use http, https, file or a path)", key, header, index)
+    raise loc.error(
+        f"{key!r} has unsupported scheme {parsed.scheme!r}: {url!r} (use http, https, file or a path)",
+        key,
+        header,
+        index,
+    )
 
 
 def _resolve(base: Path, value: str) -> str:
@@ -428,7 +465,8 @@ def _read_text(path: Path) -> str:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise ConfigError(
-            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at column {column}); TOML files must be saved as UTF-8"
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at column {column}); TOML files must be "
+            "saved as UTF-8"
         ) from None
 
 
@@ -458,9 +496,7 @@ def load_config(path: str | Path, lake: str | None = None) -> Config:
         checked = {}
         for key, value in values.items():
             if key not in schema:
-                raise loc.error(
-                    f"unknown key {key!r} in [{name}]; expected one of {sorted(schema)}", key, name
-                )
+                raise loc.error(f"unknown key {key!r} in [{name}]; expected one of {sorted(schema)}", key, name)
             checked[key] = _check_type(value, schema[key], loc, key, name)
         sections[name] = checked
 
@@ -520,7 +556,9 @@ def load_config(path: str | Path, lake: str | None = None) -> Config:
                 raise loc.error(f"{kind} source path not found: {values['path']}", "path", header, index)
         delay = values.get("delay_seconds")
         if delay is not None and not 0 <= delay <= DAY_SECONDS:
-            raise loc.error(f"'delay_seconds' must be between 0 and {DAY_SECONDS}, got {delay!r}", "delay_seconds", header, index)
+            raise loc.error(
+                f"'delay_seconds' must be between 0 and {DAY_SECONDS}, got {delay!r}", "delay_seconds", header, index
+            )
         mirror = {}
         for prefix, folder in values.get("mirror", {}).items():
             _check_url(prefix, loc, "mirror", header, index)

@@ -71,8 +71,8 @@ def discover(config: Config, run_date: date, only_sources: list[str] | None = No
     writes tonight's feed cache; see :mod:`cleaning.fetch.state` for why a re-run gives the same result.
     """
     from cleaning import fetch as fetching
-    from cleaning.fetch import state
     from cleaning.discover import discover_night
+    from cleaning.fetch import state
 
     started = time.monotonic()
     lake = Lake(config.lake)
@@ -91,7 +91,9 @@ def discover(config: Config, run_date: date, only_sources: list[str] | None = No
     for candidate in candidates:
         by_shard[shard_of(_shard_key(candidate.url, fetcher), config.shards)].append(asdict(candidate))
     for shard, rows in by_shard.items():
-        lake.write_table(layout.work_shard(run_date, "candidates", shard), pa.Table.from_pylist(rows, schema=schema.CANDIDATES))
+        lake.write_table(
+            layout.work_shard(run_date, "candidates", shard), pa.Table.from_pylist(rows, schema=schema.CANDIDATES)
+        )
     lake.write_table(layout.work_failures(run_date, "discover"), _failures_table(failures))
     return {
         "stage": "discover",
@@ -191,11 +193,22 @@ def learn_furniture(config: Config, run_date: date) -> dict:
     lake = Lake(config.lake)
     files = lake.list_files(f"{layout.work_dir(run_date)}/cleaned", ".parquet")
     table = lake.read_tables(files, schema.CLEANED, columns=["source", "text"])
-    pages = [(s, t.replace("\n\n", "\n")) for s, t in zip(table.column("source").to_pylist(), table.column("text").to_pylist())]
+    pages = [
+        (s, t.replace("\n\n", "\n"))
+        for s, t in zip(table.column("source").to_pylist(), table.column("text").to_pylist())
+    ]
     learned = learn(pages, config.clean)
     rows = [{"source": s, "line_key": k} for s in sorted(learned) for k in sorted(learned[s])]
-    lake.write_table(layout.work_file(run_date, "furniture.parquet"), pa.Table.from_pylist(rows, schema=pa.schema([("source", pa.string()), ("line_key", pa.string())])))
-    return {"stage": "furniture", "sites": len(learned), "lines": len(rows), "seconds": round(time.monotonic() - started, 3)}
+    lake.write_table(
+        layout.work_file(run_date, "furniture.parquet"),
+        pa.Table.from_pylist(rows, schema=pa.schema([("source", pa.string()), ("line_key", pa.string())])),
+    )
+    return {
+        "stage": "furniture",
+        "sites": len(learned),
+        "lines": len(rows),
+        "seconds": round(time.monotonic() - started, 3),
+    }
 
 
 # ---------------------------------------------------------------- dedup
@@ -224,7 +237,9 @@ def sign(config: Config, run_date: date, shard: int) -> dict:
             continue
         kept.append(row)
     lake.write_table(layout.work_shard(run_date, "final", shard), pa.Table.from_pylist(kept, schema=schema.CLEANED))
-    lake.write_table(layout.work_failures(run_date, f"furniture-{layout.shard_name(shard, '')}"), _failures_table(failures))
+    lake.write_table(
+        layout.work_failures(run_date, f"furniture-{layout.shard_name(shard, '')}"), _failures_table(failures)
+    )
     sigs = signatures(((r["id"], r["text"], r["published_at"]) for r in kept), config.dedup, _workers())
     lake.write_table(layout.work_shard(run_date, "signatures", shard), sigs)
     return {
@@ -330,8 +345,12 @@ def reset_for_reprocess(lake: Lake, run_date: date) -> None:
     """Drop tonight's work files except what discover and fetch left (they are not re-run)."""
     wd = work_dir(run_date)
     keep_prefixes = (
-        f"{wd}/candidates/", f"{wd}/failures/discover", f"{wd}/failures/fetch-", f"{wd}/stats/discover",
-        f"{wd}/stats/fetch-", f"{wd}/state/",
+        f"{wd}/candidates/",
+        f"{wd}/failures/discover",
+        f"{wd}/failures/fetch-",
+        f"{wd}/stats/discover",
+        f"{wd}/stats/fetch-",
+        f"{wd}/state/",
     )
     for rel in lake.list_files(wd):
         if not rel.startswith(keep_prefixes):
@@ -361,7 +380,9 @@ def fetch_then_clean(config: Config, run_date: date, shards: list[int], report) 
 
 
 # ---------------------------------------------------------------- the whole night, in-process
-def start_night(config: Config, run_date: date, only_sources: list[str] | None = None, reprocess: bool = False) -> list[int]:
+def start_night(
+    config: Config, run_date: date, only_sources: list[str] | None = None, reprocess: bool = False
+) -> list[int]:
     """The first step of a night: discover (returns tonight's shards), or for a reprocess run the
     shards of the kept raw captures, with the later steps' work files removed."""
     if not reprocess:

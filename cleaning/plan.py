@@ -41,7 +41,9 @@ class RunPlan:
 
     @classmethod
     def from_dict(cls, data: dict) -> RunPlan:
-        return cls(**{**data, "run_date": date.fromisoformat(data["run_date"]), "sources": tuple(data.get("sources") or ())})
+        return cls(
+            **{**data, "run_date": date.fromisoformat(data["run_date"]), "sources": tuple(data.get("sources") or ())}
+        )
 
 
 def _published(config: Config, run_date: date) -> bool:
@@ -75,7 +77,10 @@ def make_plan(
     kind = (run_type or "").lower()
     if run_date is not None:
         if interval_date is not None and kind in ("scheduled", "backfill") and run_date != interval_date:
-            raise PlanError(f"run_date {run_date} contradicts this {kind} run's data interval (night {interval_date}); drop run_date")
+            raise PlanError(
+                f"run_date {run_date} contradicts this {kind} run's data interval (night {interval_date}); "
+                "drop run_date"
+            )
     elif interval_date is not None:
         run_date = interval_date
     else:
@@ -87,7 +92,9 @@ def make_plan(
     if unknown:
         raise PlanError(f"unknown source(s) {unknown}; configured: {sorted(names)}")
     if sources and reprocess:
-        raise PlanError("'sources' cannot be combined with 'reprocess': a reprocess run cleans all kept raw captures of the date")
+        raise PlanError(
+            "'sources' cannot be combined with 'reprocess': a reprocess run cleans all kept raw captures of the date"
+        )
     if sources and set(sources) != names and not dry_run and _published(config, run_date):
         raise PlanError(
             f"{run_date} is already published; a run of only {list(sources)} would replace the whole night and "

@@ -32,10 +32,10 @@ from pathlib import Path
 import pyarrow as pa
 
 from cleaning import layout, schema
-from cleaning.fetch import state
 from cleaning.clean.text import word_count
 from cleaning.config import Config
 from cleaning.crash import CRASH_ENV, crash_point  # noqa: F401 (CRASH_ENV: the hook's switch)
+from cleaning.fetch import state
 from cleaning.store import Lake, parquet_bytes, sha256
 
 TABLES = layout.PUBLISHED_TABLES
@@ -108,13 +108,17 @@ def read_night(lake: Lake, run_date: date, tables: tuple[str, ...] = TABLES) -> 
         raise NightNotConsistent(f"no manifest for {run_date}: the night was never completely published")
     manifest = lake.read_json(rel)
     if manifest.get("status") == "failed":
-        raise NightFailed(f"the night {run_date} failed and was not published: {manifest.get('error', 'failure bound')}")
+        raise NightFailed(
+            f"the night {run_date} failed and was not published: {manifest.get('error', 'failure bound')}"
+        )
     out = {}
     for table in tables:
         data = lake.read_table(partition_file(table, run_date))
         found = (data.schema.metadata or {}).get(ATTEMPT_KEY, b"").decode()
         if not manifest.get("attempt") or found != manifest["attempt"]:
-            raise NightNotConsistent(f"{table} for {run_date} is from attempt {found or '?'}, the manifest names {manifest.get('attempt')}")
+            raise NightNotConsistent(
+                f"{table} for {run_date} is from attempt {found or '?'}, the manifest names {manifest.get('attempt')}"
+            )
         out[table] = data
     return manifest, out
 
@@ -125,7 +129,9 @@ def accounting(discovered: int, tables: dict[str, pa.Table]) -> dict:
     import pyarrow.compute as pc
 
     failures = tables["failures"]
-    failed = failures.num_rows - pc.sum(pc.equal(failures.column("stage"), "discover")).as_py() if failures.num_rows else 0
+    failed = (
+        failures.num_rows - pc.sum(pc.equal(failures.column("stage"), "discover")).as_py() if failures.num_rows else 0
+    )
     published, duplicates = tables["articles"].num_rows, tables["duplicates"].num_rows
     return {
         "discovered": discovered,
@@ -166,7 +172,9 @@ def _read_work(lake: Lake, run_date: date):
     decided = layout.work_file(run_date, "decisions.parquet")
     decisions = lake.read_table(decided, schema=DECISIONS) if lake.exists(decided) else DECISIONS.empty_table()
     failures = lake.read_tables(lake.list_files(f"{wd}/failures", ".parquet"), schema.FAILURES)
-    candidates = lake.read_tables(lake.list_files(f"{wd}/candidates", ".parquet"), schema.CANDIDATES, columns=["url", "source"])
+    candidates = lake.read_tables(
+        lake.list_files(f"{wd}/candidates", ".parquet"), schema.CANDIDATES, columns=["url", "source"]
+    )
     return final, sigs, decisions, failures, candidates
 
 
@@ -242,7 +250,15 @@ def _summary(candidates: pa.Table, tables: dict[str, pa.Table], decided: dict) -
         per_source[source]["published"] += 1
     for row in tables["duplicates"].to_pylist():
         per_source[row["source"]][f"{row['method']}_duplicates"] += 1
-    columns = ("discovered", "failed_discover", "failed_fetch", "failed_clean", "exact_duplicates", "near_duplicates", "published")
+    columns = (
+        "discovered",
+        "failed_discover",
+        "failed_fetch",
+        "failed_clean",
+        "exact_duplicates",
+        "near_duplicates",
+        "published",
+    )
     sources = {s: {c: per_source[s].get(c, 0) for c in columns} for s in sorted(per_source)}
     totals = {c: sum(v[c] for v in sources.values()) for c in columns}
     totals["cleaned"] = len(decided)
@@ -253,14 +269,20 @@ def _summary(candidates: pa.Table, tables: dict[str, pa.Table], decided: dict) -
 
 
 def publish_night(
-    config: Config, run_date: date, dry_run: bool = False, stage_stats: list[dict] | None = None, owner: str | None = None
+    config: Config,
+    run_date: date,
+    dry_run: bool = False,
+    stage_stats: list[dict] | None = None,
+    owner: str | None = None,
 ) -> dict:
     started = time.monotonic()
     lake = Lake(config.lake)
     tables, summary = build_tables(lake, config, run_date)
     manifest_accounting = accounting(summary["totals"]["discovered"], tables)
     if manifest_accounting["unaccounted"] > 0:  # below 0: a reprocess whose candidates were removed
-        raise RuntimeError(f"{run_date}: {manifest_accounting} - discovered URLs missing from every table; nothing published")
+        raise RuntimeError(
+            f"{run_date}: {manifest_accounting} - discovered URLs missing from every table; nothing published"
+        )
     manifest = {
         "run_date": run_date.isoformat(),
         "schema_version": schema.SCHEMA_VERSION,
@@ -298,7 +320,10 @@ def publish_night(
         else:
             manifest["withheld_rows"] = {name: manifest["rows"].pop(name) for name in TABLES if name != "failures"}
             _commit_night(lake, config, run_date, {"failures": tables["failures"]}, manifest, started)
-    raise RunFailed(f"{reason}; nothing of the night was published (the counts show what would have been):\n" + format_summary(summary))
+    raise RunFailed(
+        f"{reason}; nothing of the night was published (the counts show what would have been):\n"
+        + format_summary(summary)
+    )
 
 
 def failed_report_file(run_date: date, attempt: str) -> str:
@@ -320,7 +345,9 @@ def _published(lake: Lake, run_date: date) -> bool:
     return lake.exists(rel) and lake.read_json(rel).get("status") != "failed"
 
 
-def _commit_night(lake: Lake, config: Config, run_date: date, tables: dict[str, pa.Table], manifest: dict, started: float) -> None:
+def _commit_night(
+    lake: Lake, config: Config, run_date: date, tables: dict[str, pa.Table], manifest: dict, started: float
+) -> None:
     """Stage, commit table by table, history, manifest last, then drop the staging folder.
     ``tables`` holds the tables to publish: all of them, or only ``failures`` for a failed night,
     which then adds nothing to the history either."""
@@ -331,14 +358,26 @@ def _commit_night(lake: Lake, config: Config, run_date: date, tables: dict[str, 
     mark = time.monotonic()
     staged, files = {}, {}
     for name in tables:
-        metadata = {**schema.PUBLISHED[name].metadata, ATTEMPT_KEY: attempt.encode(), b"run_date": run_date.isoformat().encode()}
+        metadata = {
+            **schema.PUBLISHED[name].metadata,
+            ATTEMPT_KEY: attempt.encode(),
+            b"run_date": run_date.isoformat().encode(),
+        }
         data = parquet_bytes(tables[name].replace_schema_metadata(metadata))
         staged[name] = f"{staging_dir(run_date, attempt)}/{name}.parquet.staged"
         lake.write_bytes(staged[name], data)
-        files[name] = {"path": partition_file(name, run_date), "rows": tables[name].num_rows, "bytes": len(data), "sha256": sha256(data)}
+        files[name] = {
+            "path": partition_file(name, run_date),
+            "rows": tables[name].num_rows,
+            "bytes": len(data),
+            "sha256": sha256(data),
+        }
     for name in tables:  # an upload that went wrong must not reach a table
         if lake.size(staged[name]) != files[name]["bytes"]:
-            raise OSError(f"staged {staged[name]} is {lake.size(staged[name])} bytes, expected {files[name]['bytes']}: nothing published")
+            raise OSError(
+                f"staged {staged[name]} is {lake.size(staged[name])} bytes, expected {files[name]['bytes']}: "
+                "nothing published"
+            )
     timings["stage"] = round(time.monotonic() - mark, 3)
     _crash_point("staged")
     mark = time.monotonic()
@@ -369,8 +408,11 @@ def _published_signatures(lake: Lake, run_date: date, articles: pa.Table) -> pa.
 
     from cleaning.dedup import SIGNATURES
     from cleaning.dedup.history import HISTORY
+
     kept = [name for name in HISTORY.names if name in SIGNATURES.names]  # not the shingle sets
-    sigs = lake.read_tables(lake.list_files(f"{layout.work_dir(run_date)}/signatures", ".parquet"), SIGNATURES, columns=kept)
+    sigs = lake.read_tables(
+        lake.list_files(f"{layout.work_dir(run_date)}/signatures", ".parquet"), SIGNATURES, columns=kept
+    )
     sigs = sigs.filter(pc.is_in(sigs.column("id"), value_set=articles.column("id")))
     urls = dict(zip(articles.column("id").to_pylist(), articles.column("url").to_pylist()))
     rows = []
@@ -391,14 +433,34 @@ def format_summary(summary: dict) -> str:
     reached dedup (exact + near duplicates + published); fetched = discovered - fetch failures,
     at least cleaned + clean failures (a reprocess run whose candidates were removed).
     """
-    headers = ("source", "fail:disc", "discovered", "fetched", "fail:fetch", "cleaned", "fail:clean", "exact dup", "near dup", "published")
+    headers = (
+        "source",
+        "fail:disc",
+        "discovered",
+        "fetched",
+        "fail:fetch",
+        "cleaned",
+        "fail:clean",
+        "exact dup",
+        "near dup",
+        "published",
+    )
 
     def cells(counts: dict) -> list[int]:
         get = lambda c: int(counts.get(c, 0))  # noqa: E731
         cleaned = get("exact_duplicates") + get("near_duplicates") + get("published")
         fetched = max(get("discovered") - get("failed_fetch"), cleaned + get("failed_clean"))
-        return [get("failed_discover"), get("discovered"), fetched, get("failed_fetch"), cleaned, get("failed_clean"),
-                get("exact_duplicates"), get("near_duplicates"), get("published")]
+        return [
+            get("failed_discover"),
+            get("discovered"),
+            fetched,
+            get("failed_fetch"),
+            cleaned,
+            get("failed_clean"),
+            get("exact_duplicates"),
+            get("near_duplicates"),
+            get("published"),
+        ]
 
     body = [[name] + cells(counts) for name, counts in summary["sources"].items()]
     total = ["TOTAL"] + [sum(r[i] for r in body) for i in range(1, len(headers))]

@@ -28,20 +28,37 @@ ARTICLES = _schema(
     "articles",
     "Published articles: one row per story per run date, duplicates removed.",
     _field("id", pa.string(), False, "Stable article id: first 16 hex digits of SHA-256 of the URL's identity key."),
-    _field("url", pa.string(), False, "URL as the source published it and as requested: fragment dropped, host in IDNA form, spaces and non-ASCII percent-encoded."),
-    _field("final_url", pa.string(), True, "URL the page was served from after redirects; a file path for local pages."),
+    _field(
+        "url",
+        pa.string(),
+        False,
+        "URL as the source published it and as requested: fragment dropped, host in IDNA form, "
+        "spaces and non-ASCII percent-encoded.",
+    ),
+    _field(
+        "final_url", pa.string(), True, "URL the page was served from after redirects; a file path for local pages."
+    ),
     _field("source", pa.string(), False, "Name of the configured source that found the URL."),
     _field("title", pa.string(), True, "Headline as published on the page."),
-    _field("authors", pa.list_(pa.field("element", pa.string())), False, "Author names from the page metadata or byline; may be empty."),
+    _field(
+        "authors",
+        pa.list_(pa.field("element", pa.string())),
+        False,
+        "Author names from the page metadata or byline; may be empty.",
+    ),
     _field("published_at", TS, True, "First publication time, UTC; null when the page gives none."),
     _field("updated_at", TS, True, "Last update time stated by the page, UTC; null when absent."),
     _field("site_name", pa.string(), True, "Site name from the page metadata."),
     _field("language", pa.string(), True, "Language code from the page metadata (e.g. 'en')."),
     _field("canonical_url", pa.string(), True, "The page's own canonical URL, when it declares one."),
     _field("wire_agency", pa.string(), True, "News agency credited for the story (e.g. 'Reuters'), if any."),
-    _field("attribution", pa.string(), True, "The attribution line removed from the body, e.g. '(With Reuters inputs)'."),
+    _field(
+        "attribution", pa.string(), True, "The attribution line removed from the body, e.g. '(With Reuters inputs)'."
+    ),
     _field("text", pa.string(), False, "Cleaned article body: paragraphs separated by a blank line."),
-    _field("word_count", pa.int32(), False, "Words in text: whitespace-separated, plus one per two CJK or Thai characters."),
+    _field(
+        "word_count", pa.int32(), False, "Words in text: whitespace-separated, plus one per two CJK or Thai characters."
+    ),
     _field("content_hash", pa.string(), False, "Hex hash of the normalized body; equal for exact duplicates."),
     _field("cluster_size", pa.int32(), False, "Number of copies of this story seen tonight, this one included."),
     _field("fetched_at", TS, False, "When the page was fetched, UTC."),
@@ -59,8 +76,12 @@ DUPLICATES = _schema(
     _field("canonical_url", pa.string(), False, "URL of the article kept for this story."),
     _field("canonical_run_date", pa.date32(), False, "Run date under which the canonical article is published."),
     _field("method", pa.string(), False, "'exact' (same normalized body) or 'near' (MinHash candidate, verified)."),
-    _field("jaccard", pa.float32(), True, "Jaccard similarity of the word-shingle sets with the canonical; 1 for exact."),
-    _field("containment", pa.float32(), True, "Share of the shorter body's shingles found in the longer body; 1 for exact."),
+    _field(
+        "jaccard", pa.float32(), True, "Jaccard similarity of the word-shingle sets with the canonical; 1 for exact."
+    ),
+    _field(
+        "containment", pa.float32(), True, "Share of the shorter body's shingles found in the longer body; 1 for exact."
+    ),
 )
 
 FAILURES = _schema(
@@ -99,6 +120,4 @@ CAPTURES = pa.schema(
     ]
 )
 
-CLEANED = pa.schema(
-    [f for f in ARTICLES if f.name not in ("word_count", "content_hash", "cluster_size")]
-)
+CLEANED = pa.schema([f for f in ARTICLES if f.name not in ("word_count", "content_hash", "cluster_size")])

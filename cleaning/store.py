@@ -88,7 +88,11 @@ def display_uri(uri: str) -> str:
     if "://" not in uri:
         return uri
     parts = urlsplit(uri)
-    shown = "&".join(f"{k}={v}" for k, v in parse_qsl(parts.query, keep_blank_values=True) if k in ("endpoint_override", "region", "scheme"))
+    shown = "&".join(
+        f"{k}={v}"
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k in ("endpoint_override", "region", "scheme")
+    )
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1], query=shown))
 
 
@@ -151,7 +155,10 @@ class Lake:
                 return
             raise LakeError(f"lake {display_uri(self.uri)}: {_explain(exc)}") from None
         if info.type == pafs.FileType.NotFound:
-            raise LakeError(f"lake {display_uri(self.uri)}: bucket {bucket!r} does not exist (create it, or fix [pipeline] lake / --lake)")
+            raise LakeError(
+                f"lake {display_uri(self.uri)}: bucket {bucket!r} does not exist "
+                "(create it, or fix [pipeline] lake / --lake)"
+            )
 
     def __repr__(self) -> str:
         return f"Lake({self.uri!r})"
@@ -175,7 +182,7 @@ class Lake:
         selector = pafs.FileSelector(self.path(reldir), recursive=True, allow_not_found=True)
         prefix = self.root + "/"
         found = [
-            info.path[len(prefix):]
+            info.path[len(prefix) :]
             for info in self.fs.get_file_info(selector)
             if info.type == pafs.FileType.File and info.path.endswith(suffix)
         ]

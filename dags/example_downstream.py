@@ -65,9 +65,13 @@ def example_downstream():
             extra = nights[run_date]
             table = _read_sources(extra["lake"], extra["path"])
             per_source = pc.value_counts(table.column("source")).to_pylist() if table.num_rows else []
-            counts[run_date] = {item["values"]: item["counts"] for item in sorted(per_source, key=lambda i: i["values"])}
+            counts[run_date] = {
+                item["values"]: item["counts"] for item in sorted(per_source, key=lambda i: i["values"])
+            }
             lines = "\n".join(f"  {source:<24} {n:>6}" for source, n in counts[run_date].items())
-            log.info("night %s: %d articles in %s/%s\n%s", run_date, table.num_rows, extra["lake"], extra["path"], lines)
+            log.info(
+                "night %s: %d articles in %s/%s\n%s", run_date, table.num_rows, extra["lake"], extra["path"], lines
+            )
         return counts
 
     count_articles_per_source()

@@ -43,7 +43,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pendulum
-
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -79,7 +78,9 @@ def _configured_sources() -> list[str]:
     try:
         with open(os.environ.get("NEWSCLEAN_CONFIG", DEFAULT_CONFIG), "rb") as fh:
             data = tomllib.load(fh)
-        return sorted({s["name"] for s in data.get("sources", []) if isinstance(s, dict) and isinstance(s.get("name"), str)})
+        return sorted(
+            {s["name"] for s in data.get("sources", []) if isinstance(s, dict) and isinstance(s.get("name"), str)}
+        )
     except (OSError, ValueError, AttributeError):
         return []  # plan() still checks the names against the config it runs with
 
@@ -92,7 +93,8 @@ PARAMS = {
         type=["null", "string"],
         format="date",
         title="Run date",
-        description="YYYY-MM-DD. Empty: the night of the data interval (scheduled and backfill runs), else today in the config's timezone.",
+        description="YYYY-MM-DD. Empty: the night of the data interval (scheduled and backfill runs), "
+        "else today in the config's timezone.",
     ),
     "sources": Param(
         [],
@@ -101,12 +103,33 @@ PARAMS = {
         uniqueItems=True,
         **({"examples": SOURCES} if SOURCES else {}),
         title="Sources",
-        description="Only these sources. Empty: all configured sources. Not with reprocess, nor on a date already published (that would drop the other sources' stories).",
+        description="Only these sources. Empty: all configured sources. Not with reprocess, nor on a date "
+        "already published (that would drop the other sources' stories).",
     ),
-    "reprocess": Param(False, type="boolean", title="Reprocess", description="Clean the run date's kept raw captures again, without discover or fetch: no network."),
-    "jaccard_threshold": Param(None, **_THRESHOLD, title="Jaccard threshold", description="Near-duplicate Jaccard threshold in (0, 1]. Empty: the config's value."),
-    "containment_threshold": Param(None, **_THRESHOLD, title="Containment threshold", description="Abridged-copy containment threshold in (0, 1]. Empty: the config's value."),
-    "dry_run": Param(False, type="boolean", title="Dry run", description="Run every step but publish nothing (no partitions, no history, no Asset events)."),
+    "reprocess": Param(
+        False,
+        type="boolean",
+        title="Reprocess",
+        description="Clean the run date's kept raw captures again, without discover or fetch: no network.",
+    ),
+    "jaccard_threshold": Param(
+        None,
+        **_THRESHOLD,
+        title="Jaccard threshold",
+        description="Near-duplicate Jaccard threshold in (0, 1]. Empty: the config's value.",
+    ),
+    "containment_threshold": Param(
+        None,
+        **_THRESHOLD,
+        title="Containment threshold",
+        description="Abridged-copy containment threshold in (0, 1]. Empty: the config's value.",
+    ),
+    "dry_run": Param(
+        False,
+        type="boolean",
+        title="Dry run",
+        description="Run every step but publish nothing (no partitions, no history, no Asset events).",
+    ),
 }
 
 
@@ -272,10 +295,8 @@ def news_nightly():
         skipped (no Asset events) in a dry run."""
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from cleaning import pipeline
+        from cleaning import lease, pipeline
         from cleaning.publish import format_summary, partition_file
-
-        from cleaning import lease
 
         config = _config(plan)
         run_date = _date(plan)
@@ -290,7 +311,9 @@ def news_nightly():
         lease.release(pipeline_lake(config), run_date, owner)  # the night is over: the date is free
         log.info("run %s summary:\n%s", run_date, format_summary(manifest["summary"]))
         if plan["dry_run"]:
-            raise AirflowSkipException(f"dry run: nothing published for {run_date} (rows that would be published: {manifest['rows']})")
+            raise AirflowSkipException(
+                f"dry run: nothing published for {run_date} (rows that would be published: {manifest['rows']})"
+            )
         for table, asset in TABLE_ASSETS.items():
             outlet_events[asset].extra = {
                 "run_date": run_date.isoformat(),

@@ -93,8 +93,12 @@ class S3Endpoint:
         import pyarrow.fs as pafs
 
         return pafs.S3FileSystem(
-            endpoint_override=self.url, scheme="http", region="us-east-1",
-            access_key="testing", secret_key="testing", allow_bucket_creation=True,
+            endpoint_override=self.url,
+            scheme="http",
+            region="us-east-1",
+            access_key="testing",
+            secret_key="testing",
+            allow_bucket_creation=True,
         )
 
     def bucket(self) -> str:

@@ -55,7 +55,9 @@ def write_config(path: Path, pipeline=None, fetch=None, clean=None, dedup=None, 
             source["url"] = str((base / source["url"]).resolve())
         if "path" in source:
             source["path"] = str((base / source["path"]).resolve())
-        source["mirror"] = {prefix: str((base / folder).resolve()) for prefix, folder in source.get("mirror", {}).items()}
+        source["mirror"] = {
+            prefix: str((base / folder).resolve()) for prefix, folder in source.get("mirror", {}).items()
+        }
         if sources and source["name"] in sources:
             if sources[source["name"]] is None:
                 continue
@@ -105,8 +107,10 @@ class _Handler(BaseHTTPRequestHandler):
             server.hits.append(Hit(time.monotonic(), host, self.path, {k.lower(): v for k, v in self.headers.items()}))
         path = self.path.split("?", 1)[0]  # like most servers, ignore a query the route does not name
         route = (
-            server.routes.get((host, self.path)) or server.routes.get(self.path)
-            or server.routes.get((host, path)) or server.routes.get(path)
+            server.routes.get((host, self.path))
+            or server.routes.get(self.path)
+            or server.routes.get((host, path))
+            or server.routes.get(path)
         )
         if route is None:
             reply = Reply(404, b"no such page")

@@ -8,8 +8,8 @@ afterwards (``strip_furniture``), because one shard never sees a whole site.
 from __future__ import annotations
 
 import signal
-from collections import Counter
 import threading
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 
@@ -100,7 +100,9 @@ def clean_captures(captures: list[Capture], settings: CleanConfig, workers: int 
     ``counts`` says how the articles were found: ``extraction_<step>`` per step of the extraction
     chain, and ``pages_with_undecodable_bytes`` for pages whose declared charset was kept while a
     few bytes were replaced."""
-    jobs = [(c.body, c.final_url if c.final_url.startswith("http") else None, c.content_type, settings) for c in captures]
+    jobs = [
+        (c.body, c.final_url if c.final_url.startswith("http") else None, c.content_type, settings) for c in captures
+    ]
     if workers > 1 and len(jobs) > 8:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(_clean_one, jobs, chunksize=8))

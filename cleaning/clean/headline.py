@@ -5,8 +5,8 @@ doubles the title in every row, and it hurts duplicate detection, since syndicat
 re-headlined. A leading line (one of the first two, at most 40 words) is dropped when it reads
 the same as the title (comparison keys: case, quotes, dashes and punctuation folded), or as a run
 of the parts of the title, or the title as a run of the line's parts, cut at separators such as
-" | " or " - " (a site name or a section label beside the headline). A line that only starts like the title is kept: a lede may
-open with the headline's words.
+" | " or " - " (a site name or a section label beside the headline). A line that only starts
+like the title is kept: a lede may open with the headline's words.
 """
 
 from __future__ import annotations

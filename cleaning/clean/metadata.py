@@ -98,12 +98,16 @@ def read_meta(tree: lxml_html.HtmlElement) -> PageMeta:
     page = PageMeta()
     articles = [o for o in _json_ld_objects(scripts) if str(o.get("@type", "")).lower() in ARTICLE_TYPES]
     ld = articles[0] if articles else {}
-    page.title = meta("og:title", "twitter:title") or (ld.get("headline") if isinstance(ld.get("headline"), str) else None)
+    page.title = meta("og:title", "twitter:title") or (
+        ld.get("headline") if isinstance(ld.get("headline"), str) else None
+    )
     if not page.title:
         titles = tree.xpath("//h1//text()") or tree.xpath("//title/text()")
         page.title = " ".join("".join(titles[:1]).split()) or None
     page.authors = _names(ld.get("author")) or ([meta("author")] if meta("author") else [])
-    page.published_at = parse_time(meta("article:published_time", "datePublished")) or parse_time(ld.get("datePublished"))
+    page.published_at = parse_time(meta("article:published_time", "datePublished")) or parse_time(
+        ld.get("datePublished")
+    )
     page.updated_at = parse_time(meta("article:modified_time", "dateModified")) or parse_time(ld.get("dateModified"))
     if page.published_at is None:
         times = tree.xpath("//article//time/@datetime | //time[@itemprop='datePublished']/@datetime")

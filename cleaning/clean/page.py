@@ -35,7 +35,8 @@ ERROR_TITLE = re.compile(
     r"\b(404|page not found|not found|access denied|forbidden|server error|error 50\d)\b", re.IGNORECASE
 )
 PAYWALL = re.compile(
-    r"\b(subscribe to (continue|read)|to continue reading|this (article|content) is (for|available to) (subscribers|members)"
+    r"\b(subscribe to (continue|read)|to continue reading"
+    r"|this (article|content) is (for|available to) (subscribers|members)"
     r"|already a subscriber|log ?in to (continue|read))\b",
     re.IGNORECASE,
 )
@@ -141,7 +142,9 @@ def _parser():
     if not hasattr(_parsers, "html"):
         from lxml import html as lxml_html
 
-        _parsers.html = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False)
+        _parsers.html = lxml_html.HTMLParser(
+            remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False
+        )
     return _parsers.html
 
 
@@ -208,7 +211,9 @@ def clean_html(body: bytes, url: str | None, content_type: str | None, settings:
     if evidence.is_index:
         raise Rejected("not_article", f"a list of teasers, not a story: {evidence.describe()}")
 
-    return CleanPage(body_text, meta, wire.wire_agency, wire.attribution, repeated, furniture, method, replacement_count(html))
+    return CleanPage(
+        body_text, meta, wire.wire_agency, wire.attribution, repeated, furniture, method, replacement_count(html)
+    )
 
 
 _BINARY_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20)])
@@ -220,4 +225,3 @@ def _looks_binary(head: bytes, text: str) -> bool:
         return False
     controls = len(head) - len(head.translate(None, _BINARY_BYTES))
     return controls > 0.05 * len(head) or text.count("\ufffd") > 0.1 * max(len(text), 1)
-

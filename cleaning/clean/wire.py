@@ -67,17 +67,24 @@ LEAD_DATELINE = re.compile(
     re.IGNORECASE,
 )
 TRAILERS = [
-    re.compile(rf"^\(?\s*with (?:inputs from |input from )?(?P<agency>{_AGENCY})(?: inputs?)?\s*\)?\.?$", re.IGNORECASE),
+    re.compile(
+        rf"^\(?\s*with (?:inputs from |input from )?(?P<agency>{_AGENCY})(?: inputs?)?\s*\)?\.?$", re.IGNORECASE
+    ),
     re.compile(r"^\(?\s*with (?:inputs from )?agencies(?: inputs)?\s*\)?\.?$", re.IGNORECASE),
     # a reporting credit names people, and sometimes the agency among them
-    re.compile(rf"^\(\s*(?:additional )?(?:reporting|writing|compiled|editing) by (?=.{{3}})(?:.{{0,300}}?\b(?P<agency>{_AGENCY})\b)?.{{0,300}}\)\.?$", re.IGNORECASE),
+    re.compile(
+        rf"^\(\s*(?:additional )?(?:reporting|writing|compiled|editing) by (?=.{{3}})"
+        rf"(?:.{{0,300}}?\b(?P<agency>{_AGENCY})\b)?.{{0,300}}\)\.?$",
+        re.IGNORECASE,
+    ),
     re.compile(rf"^[-–—]+\s*(?P<agency>{_AGENCY})\.?$", re.IGNORECASE),
     re.compile(rf"^\(?(?P<agency>{_AGENCY})\)?\.?$", re.IGNORECASE),
     re.compile(r"^\(this (?:story|article) has not been edited .{0,200}\)\.?$", re.IGNORECASE),
     # the reporter's address at the foot of a story ("Write to Jane Doe at jane.doe@example.com")
     # (a line that only invites readers to write to an organisation is left alone)
     re.compile(
-        r"^(?:write to|(?:contact|reach|e-?mail) (?:the )?(?:reporter|writer|author|journalist|correspondent)s?\b|e-?mail\s*:)"
+        r"^(?:write to|(?:contact|reach|e-?mail) (?:the )?"
+        r"(?:reporter|writer|author|journalist|correspondent)s?\b|e-?mail\s*:)"
         r".{0,120}?[\w.+-]+@[\w-]+(?:\.[\w-]+)+\.?$",
         re.IGNORECASE,
     ),
@@ -136,7 +143,7 @@ def strip_wire_furniture(paragraphs: list[str]) -> tuple[list[str], WireInfo]:
         match = LEAD_DATELINE.match(body[0])
         if match and len(body[0]) > match.end():
             info._agency(match.group("agency"))
-            rest = body[0][match.end():]
+            rest = body[0][match.end() :]
             body[0] = rest[0].upper() + rest[1:]
 
     # Trailers: scan back from the end over short attribution lines.

@@ -10,9 +10,10 @@ Source kinds:
 ``warc``     a WARC file or a folder of them; each HTML response record with status 200.
 
 URLs are requested as the source published them (see :mod:`cleaning.urls`) and de-duplicated
-across sources by their identity key (the first source in the config to name a URL keeps it). A URL an earlier night already fetched over the network is skipped (see
-:mod:`cleaning.fetch.state`); then a source's ``max_items`` caps what it adds tonight, so the cap counts
-new stories only. Feeds and sitemaps are fetched with conditional requests when the HTTP cache
+across sources by their identity key (the first source in the config to name a URL keeps it).
+A URL an earlier night already fetched over the network is skipped (see
+:mod:`cleaning.fetch.state`); then a source's ``max_items`` caps what it adds tonight, so the cap
+counts new stories only. Feeds and sitemaps are fetched with conditional requests when the HTTP cache
 holds validators for them. Sources are read side by side (the fetcher keeps per-host politeness)
 and merged in config order, so the result does not depend on timing.
 
@@ -30,17 +31,18 @@ from urllib.parse import urljoin, urlsplit
 
 from cleaning.config import Config, Source
 from cleaning.discover.feeds import parse_feed
-from cleaning.fetch import FetchError, Fetcher, fetcher_for, source_is_local
-from cleaning.models import Candidate, Failure
 from cleaning.discover.sitemaps import parse_sitemap
-from cleaning.fetch.state import HttpCache
-from cleaning.urls import request_url, url_key
-from cleaning.fetch.warc import iter_pages
 from cleaning.discover.xmlsafe import DocumentError
+from cleaning.fetch import Fetcher, FetchError, fetcher_for, source_is_local
+from cleaning.fetch.state import HttpCache
+from cleaning.fetch.warc import iter_pages
+from cleaning.models import Candidate, Failure
+from cleaning.urls import request_url, url_key
 
 PAGE_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
 MAX_SITEMAP_DEPTH = 3  # the protocol forbids nested indexes; some sites nest one level anyway
 SOURCE_THREADS = 8
+
 
 def _xml_types(media_type: str) -> bool:
     """Feeds and sitemaps come as many types; refuse only what is surely not a document."""
@@ -94,7 +96,9 @@ class _Reader:
 
     def feed(self) -> list[Candidate]:
         body, content_type, final_url = self.document(self.source.url, "feed")
-        found, unlinked = parse_feed(body, self.source.name, final_url if "://" in final_url else self.source.url, content_type)
+        found, unlinked = parse_feed(
+            body, self.source.name, final_url if "://" in final_url else self.source.url, content_type
+        )
         self.result.failures.extend(unlinked)
         return found
 
@@ -119,23 +123,49 @@ class _Reader:
                 loc = urljoin(base, entry.loc) if base else entry.loc
                 if sitemap.is_index:
                     if remote and urlsplit(loc).scheme not in ("http", "https"):
-                        self.result.failures.append(Failure(loc[:500], self.source.name, "discover", "sitemap_bad_url", "a remote index may only name http(s) sitemaps"))
+                        self.result.failures.append(
+                            Failure(
+                                loc[:500],
+                                self.source.name,
+                                "discover",
+                                "sitemap_bad_url",
+                                "a remote index may only name http(s) sitemaps",
+                            )
+                        )
                     elif loc in visited:
                         continue
                     elif depth + 1 >= MAX_SITEMAP_DEPTH or children_read >= max_sitemaps:
-                        self.result.failures.append(Failure(loc, self.source.name, "discover", "sitemap_skipped", f"over max_sitemaps={max_sitemaps} or nested too deep"))
+                        self.result.failures.append(
+                            Failure(
+                                loc,
+                                self.source.name,
+                                "discover",
+                                "sitemap_skipped",
+                                f"over max_sitemaps={max_sitemaps} or nested too deep",
+                            )
+                        )
                     else:
                         visited.add(loc)
                         children_read += 1
                         queue.append((loc, depth + 1))
                 else:
-                    found.append(Candidate(url=loc, source=self.source.name, found_in=url, title=entry.title, published_at=entry.published_at))
+                    found.append(
+                        Candidate(
+                            url=loc,
+                            source=self.source.name,
+                            found_in=url,
+                            title=entry.title,
+                            published_at=entry.published_at,
+                        )
+                    )
         return found
 
 
-def discover_source(source: Source, fetcher: Fetcher, config: Config | None = None, cache: HttpCache | None = None) -> _SourceResult:
+def discover_source(
+    source: Source, fetcher: Fetcher, config: Config | None = None, cache: HttpCache | None = None
+) -> _SourceResult:
     """Everything one source offers tonight, before de-duplication, seen-filtering and ``max_items``."""
-    settings = (config.fetch if config else fetcher.settings)
+    settings = config.fetch if config else fetcher.settings
     result = _SourceResult()
     reader = _Reader(source, fetcher, cache or HttpCache(), result)
     try:
@@ -155,14 +185,23 @@ def discover_source(source: Source, fetcher: Fetcher, config: Config | None = No
             files = sorted(p for p in root.rglob("*") if p.is_file() and p.name.lower().endswith(PAGE_SUFFIXES))
             result.found = [Candidate(url=str(p), source=source.name, found_in=str(root)) for p in files]
         elif source.kind == "warc":
-            result.found = [Candidate(url=page.url, source=source.name, found_in=page.file) for page in iter_pages(source.path)]
+            result.found = [
+                Candidate(url=page.url, source=source.name, found_in=page.file) for page in iter_pages(source.path)
+            ]
         else:  # config validation makes this unreachable
             raise DocumentError("bad_kind", source.kind)
     except DocumentError as exc:
-        result.failures.insert(0, Failure(source.url or source.path or "", source.name, "discover", exc.reason, exc.detail))
+        result.failures.insert(
+            0, Failure(source.url or source.path or "", source.name, "discover", exc.reason, exc.detail)
+        )
         result.found = []
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        result.failures.insert(0, Failure(source.url or source.path or "", source.name, "discover", "unreadable", f"{type(exc).__name__}: {exc}"))
+        result.failures.insert(
+            0,
+            Failure(
+                source.url or source.path or "", source.name, "discover", "unreadable", f"{type(exc).__name__}: {exc}"
+            ),
+        )
         result.found = []
     return result
 
@@ -184,7 +223,9 @@ def discover_night(
     fetcher = fetcher or fetcher_for(config)
     cache = cache if cache is not None else HttpCache()
     sources = [s for s in config.sources if not only_sources or s.name in only_sources]
-    with ThreadPoolExecutor(max_workers=max(1, min(SOURCE_THREADS, len(sources))), thread_name_prefix="discover") as pool:
+    with ThreadPoolExecutor(
+        max_workers=max(1, min(SOURCE_THREADS, len(sources))), thread_name_prefix="discover"
+    ) as pool:
         results = list(pool.map(lambda s: discover_source(s, fetcher, config, cache), sources))
     night = Discovery()
     taken: set[str] = set()
@@ -215,4 +256,3 @@ def discover_night(
             added += 1
             night.candidates.append(candidate)
     return night
-

@@ -19,8 +19,8 @@ from datetime import datetime, timezone
 from urllib.parse import urljoin
 
 from cleaning.charset import effective_charset, with_charset
-from cleaning.models import Candidate, Failure
 from cleaning.discover.xmlsafe import DocumentError, reject_entity_declarations
+from cleaning.models import Candidate, Failure
 
 
 def _entry_time(entry) -> datetime | None:
@@ -56,7 +56,9 @@ def parse_feed(
     headers = {"content-type": with_charset(content_type or "application/xml", charset, "application/xml")}
     if "://" in found_in:
         headers["content-location"] = found_in
-    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
+    parsed = feedparser.parse(
+        io.BytesIO(data), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
     if not parsed.entries and not parsed.get("version") and not parsed.feed:
         raise DocumentError("bad_feed", f"{found_in} is not an RSS or Atom feed")
     base = found_in if "://" in found_in else None
@@ -66,12 +68,26 @@ def parse_feed(
         if not link:
             title = " ".join((entry.get("title") or "").split())[:200]
             where = f"{found_in}#item-{number}"
-            unlinked.append(Failure(where, source_name, "discover", "feed_item_without_link", f"item {number} ({title or 'untitled'}) names no URL"))
+            unlinked.append(
+                Failure(
+                    where,
+                    source_name,
+                    "discover",
+                    "feed_item_without_link",
+                    f"item {number} ({title or 'untitled'}) names no URL",
+                )
+            )
             continue
         if base:
             link = urljoin(base, link)
         candidates.append(
-            Candidate(url=link, source=source_name, found_in=found_in, title=entry.get("title"), published_at=_entry_time(entry))
+            Candidate(
+                url=link,
+                source=source_name,
+                found_in=found_in,
+                title=entry.get("title"),
+                published_at=_entry_time(entry),
+            )
         )
     benign = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
     if not candidates and parsed.get("bozo") and not isinstance(parsed.get("bozo_exception"), benign):

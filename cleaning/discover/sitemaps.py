@@ -62,7 +62,9 @@ def parse_sitemap(data: bytes, where: str, max_bytes: int) -> Sitemap:
         raise DocumentError("empty_sitemap", f"{where} is empty")
     if not text_start.startswith(b"<"):
         lines = data.decode("utf-8", errors="replace").splitlines()
-        return Sitemap(False, [SitemapEntry(line.strip()) for line in lines if line.strip().startswith(("http://", "https://"))])
+        return Sitemap(
+            False, [SitemapEntry(line.strip()) for line in lines if line.strip().startswith(("http://", "https://"))]
+        )
     root = parse_tree(data, where)
     kind = _local(root.tag)
     if kind not in ("urlset", "sitemapindex"):

@@ -123,7 +123,9 @@ def load_snippet_set(folder: str | Path) -> list[GoldPage]:
             continue
         raw = path.read_bytes()
         html = gzip.decompress(raw) if path.suffix == ".gz" else raw
-        pages.append(GoldPage(entry["file"], html, "", url, tuple(entry.get("with") or ()), tuple(entry.get("without") or ())))
+        pages.append(
+            GoldPage(entry["file"], html, "", url, tuple(entry.get("with") or ()), tuple(entry.get("without") or ()))
+        )
     if not pages:
         raise FileNotFoundError(f"no pages of {folder / 'evaldata.json'} found under {folder / 'pages'}")
     return pages
@@ -214,7 +216,9 @@ def evaluate(
     systems = systems or SYSTEMS
     gold = load_pages(folder, half)
     snippets = is_snippet_set(folder)
-    count, score = (snippet_counts, summarize_snippets) if snippets else (lambda p, out: page_counts(p.body, out), summarize)
+    count, score = (
+        (snippet_counts, summarize_snippets) if snippets else (lambda p, out: page_counts(p.body, out), summarize)
+    )
     results = {"pages": len(gold), "metric": "snippets" if snippets else "aeb-shingles", "half": half, "systems": {}}
     for name, extract in systems.items():
         started = time.perf_counter()
@@ -237,8 +241,13 @@ def evaluate(
 
 def format_results(results: dict) -> str:
     half = f", {results['half']} half" if results.get("half") else ""
-    lines = [f"{results['pages']} pages{half}, metric: {results.get('metric', 'aeb-shingles')}", f"{'system':<14}{'precision':>20}{'recall':>20}{'F1':>20}{'seconds':>9}{'empty':>7}"]
+    lines = [
+        f"{results['pages']} pages{half}, metric: {results.get('metric', 'aeb-shingles')}",
+        f"{'system':<14}{'precision':>20}{'recall':>20}{'F1':>20}{'seconds':>9}{'empty':>7}",
+    ]
     for name, r in results["systems"].items():
         cells = [f"{r[k]:.3f} [{r['ci95'][k][0]:.3f},{r['ci95'][k][1]:.3f}]" for k in ("precision", "recall", "f1")]
-        lines.append(f"{name:<14}" + "".join(f"{c:>20}" for c in cells) + f"{r['seconds']:>9.1f}{r['empty_outputs']:>7}")
+        lines.append(
+            f"{name:<14}" + "".join(f"{c:>20}" for c in cells) + f"{r['seconds']:>9.1f}{r['empty_outputs']:>7}"
+        )
     return "\n".join(lines)

@@ -96,4 +96,11 @@ def run_case(case: Case, min_words: int = 8) -> dict:
     got = _keys(kept)
     lost = [k for k in case.expected if k not in got]
     surplus = len(got) - len(case.expected)
-    return {"name": case.name, "kind": case.kind, "passed": got == case.expected, "lost_sentences": len(lost), "extra_sentences": max(0, surplus), "words_removed": removed}
+    return {
+        "name": case.name,
+        "kind": case.kind,
+        "passed": got == case.expected,
+        "lost_sentences": len(lost),
+        "extra_sentences": max(0, surplus),
+        "words_removed": removed,
+    }

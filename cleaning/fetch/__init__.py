@@ -27,9 +27,9 @@ from urllib.parse import unquote, urlsplit
 from cleaning.charset import effective_charset, with_charset
 from cleaning.config import Config, FetchConfig, Source
 from cleaning.fetch.httpclient import FetchError, HttpClient, Response, check_address, decompress
+from cleaning.fetch.warc import WarcShelf
 from cleaning.models import Capture, Failure
 from cleaning.urls import url_key
-from cleaning.fetch.warc import WarcShelf
 
 __all__ = ["FetchError", "Fetcher", "Response", "check_address", "fetch_one", "fetch_shard", "fetcher_for"]
 
@@ -51,7 +51,9 @@ class Fetcher:
         self.http = HttpClient(self.settings, resolve=self.resolve)
         self.warcs = WarcShelf(max_bytes=self.settings.max_decompressed_bytes or self.settings.max_bytes)
 
-    def get(self, url: str, delay: float | None = None, *, accept=None, headers: dict[str, str] | None = None) -> Response:
+    def get(
+        self, url: str, delay: float | None = None, *, accept=None, headers: dict[str, str] | None = None
+    ) -> Response:
         local = self.local_path(url)
         if local is not None:
             return self._read_local(url, local)
@@ -71,7 +73,7 @@ class Fetcher:
             raise FetchError("bad_url", f"{exc}: {url[:200]!r}") from None
         for prefix, folder in self.mirrors.items():
             if url.startswith(prefix):
-                relative = unquote(urlsplit(url).path[len(urlsplit(prefix).path):].lstrip("/"))
+                relative = unquote(urlsplit(url).path[len(urlsplit(prefix).path) :].lstrip("/"))
                 path = (Path(folder) / relative).resolve()
                 if Path(folder).resolve() not in path.parents:  # "../" must not escape the mirror
                     raise FetchError("bad_url", "path escapes the mirror folder")
@@ -206,7 +208,9 @@ def fetch_shard(candidates, config: Config, fetcher: Fetcher | None = None) -> F
     for index, candidate in enumerate(candidates):
         source = sources.get(candidate.source)
         if source is None:
-            outcomes[index] = Failure(candidate.url, candidate.source, "fetch", "unknown_source", "source is no longer configured")
+            outcomes[index] = Failure(
+                candidate.url, candidate.source, "fetch", "unknown_source", "source is no longer configured"
+            )
         else:
             jobs.append((index, candidate.url, source))
 
@@ -218,11 +222,15 @@ def fetch_shard(candidates, config: Config, fetcher: Fetcher | None = None) -> F
             except FetchError as exc:
                 outcomes[index] = Failure(url, source.name, "fetch", exc.reason, exc.detail, exc.status)
             except Exception as exc:  # a bug or a URL nothing expected must not lose the candidate
-                outcomes[index] = Failure(url, source.name, "fetch", "internal_error", f"{type(exc).__name__}: {exc}"[:500])
+                outcomes[index] = Failure(
+                    url, source.name, "fetch", "internal_error", f"{type(exc).__name__}: {exc}"[:500]
+                )
 
     lanes = _lanes(fetcher, jobs, config.fetch.per_host_concurrency)
     if lanes:
-        with ThreadPoolExecutor(max_workers=min(config.fetch.max_workers, len(lanes)), thread_name_prefix="fetch") as pool:
+        with ThreadPoolExecutor(
+            max_workers=min(config.fetch.max_workers, len(lanes)), thread_name_prefix="fetch"
+        ) as pool:
             for future in [pool.submit(drain, lane) for lane in lanes]:
                 future.result()
     result = Fetched()
@@ -233,4 +241,3 @@ def fetch_shard(candidates, config: Config, fetcher: Fetcher | None = None) -> F
             result.captures.append(outcome[0])
             result.exchanges.append(outcome)
     return result
-

@@ -348,7 +348,10 @@ class HttpClient:
         if crawl_delay is None:
             return delay
         if crawl_delay > self.settings.max_crawl_delay_seconds:
-            raise FetchError("crawl_delay_too_long", f"Crawl-delay {crawl_delay:g} s is over {self.settings.max_crawl_delay_seconds:g} s")
+            raise FetchError(
+                "crawl_delay_too_long",
+                f"Crawl-delay {crawl_delay:g} s is over {self.settings.max_crawl_delay_seconds:g} s",
+            )
         return max(delay, crawl_delay)
 
     def _fetch_robots(self, url: str) -> tuple[int | None, bytes]:
@@ -423,7 +426,9 @@ class HttpClient:
         except http.client.IncompleteRead as exc:  # chunks stopped early, or a chunk header was not hex
             if expired.is_set():
                 raise FetchError("timeout", f"no complete answer within {settings.total_timeout_seconds:g} s") from None
-            raise FetchError("truncated", f"broken or incomplete chunked body ({len(exc.partial)} bytes of the last part read)") from None
+            raise FetchError(
+                "truncated", f"broken or incomplete chunked body ({len(exc.partial)} bytes of the last part read)"
+            ) from None
         except (OSError, http.client.HTTPException, ValueError) as exc:
             if expired.is_set():
                 raise FetchError("timeout", f"no complete answer within {settings.total_timeout_seconds:g} s") from None
@@ -435,10 +440,15 @@ class HttpClient:
         if expired.is_set():  # the watchdog cut a body that had no declared length
             raise FetchError("timeout", f"no complete answer within {settings.total_timeout_seconds:g} s")
         if short:
-            raise FetchError("truncated", f"the connection closed {short} bytes short of the declared Content-Length ({len(body)} received)")
+            raise FetchError(
+                "truncated",
+                f"the connection closed {short} bytes short of the declared Content-Length ({len(body)} received)",
+            )
         if body:
             cap = settings.max_decompressed_bytes or settings.max_bytes
-            body = decompress(body, headers.get("content-encoding", ""), max(cap, limit) if truncate else cap, complete=not cut)
+            body = decompress(
+                body, headers.get("content-encoding", ""), max(cap, limit) if truncate else cap, complete=not cut
+            )
             if truncate:
                 body = body[:limit]
         return Response(

@@ -158,7 +158,9 @@ class HttpCache:
                 self._entries.pop(url, None)  # validators gone: an old one would only mislead
             return
         now = datetime.now(timezone.utc)
-        entry = CacheEntry(url, response.url, etag, modified, response.headers.get("content-type"), response.body, now, now)
+        entry = CacheEntry(
+            url, response.url, etag, modified, response.headers.get("content-type"), response.body, now, now
+        )
         with self._lock:
             self._entries[url] = entry
 
@@ -206,7 +208,10 @@ def prune(lake: Lake, run_date: date, seen_days: int) -> None:
     Only partitions *older* than ``run_date``'s windows go, so a backfill of old dates never
     deletes what newer nights need.
     """
-    limits = {FETCHED_DIR: run_date - timedelta(days=seen_days + 1), CACHE_DIR: run_date - timedelta(days=CACHE_KEEP_NIGHTS)}
+    limits = {
+        FETCHED_DIR: run_date - timedelta(days=seen_days + 1),
+        CACHE_DIR: run_date - timedelta(days=CACHE_KEEP_NIGHTS),
+    }
     for folder, before in limits.items():
         nights = {_partition_date(rel) for rel in lake.list_files(folder, ".parquet")}
         for night in sorted(n for n in nights if n is not None and n < before):

@@ -59,7 +59,9 @@ def build_warc(exchanges, software: str = "newsclean", user_agent: str = "") -> 
         plain.seek(0)
         plain.truncate()
 
-    writer.write_record(writer.create_warcinfo_record("newsclean.warc.gz", {"software": software, "http-header-user-agent": user_agent}))
+    writer.write_record(
+        writer.create_warcinfo_record("newsclean.warc.gz", {"software": software, "http-header-user-agent": user_agent})
+    )
     flush_member()
     for capture, response in exchanges:
         headers = []
@@ -75,7 +77,13 @@ def build_warc(exchanges, software: str = "newsclean", user_agent: str = "") -> 
         warc_headers = {"WARC-Date": _iso(capture.fetched_at)}
         if response.peer:
             warc_headers["WARC-IP-Address"] = response.peer
-        record = writer.create_warc_record(target, "response", payload=io.BytesIO(capture.body), http_headers=http_headers, warc_headers_dict=warc_headers)
+        record = writer.create_warc_record(
+            target,
+            "response",
+            payload=io.BytesIO(capture.body),
+            http_headers=http_headers,
+            warc_headers_dict=warc_headers,
+        )
         writer.write_record(record)
         flush_member()
     return buffer.getvalue()
@@ -250,7 +258,9 @@ def _scan(file: str, start: int = 0, with_bodies: bool = False, max_bytes: int |
                 break
             except Exception as exc:  # warcio raises assorted errors on a damaged header block
                 problem = "truncated" if _ran_out(stream, reader, size) else "bad_warc"
-                yield _damaged_page(file, offset, problem, f"unreadable record header ({type(exc).__name__}: {exc})"[:300])
+                yield _damaged_page(
+                    file, offset, problem, f"unreadable record header ({type(exc).__name__}: {exc})"[:300]
+                )
                 return
             try:
                 page = _page_of(record, file, offset, None)
@@ -283,7 +293,9 @@ def _scan(file: str, start: int = 0, with_bodies: bool = False, max_bytes: int |
         if end < size:  # bytes after the last whole record: the start of one, cut off
             stream.seek(end)
             if stream.read(65536).strip(b" \t\r\n\x00"):
-                yield _damaged_page(file, end, "truncated", f"the last {size - end} bytes of the file form no whole record")
+                yield _damaged_page(
+                    file, end, "truncated", f"the last {size - end} bytes of the file form no whole record"
+                )
 
 
 def iter_pages(path: str | Path, with_bodies: bool = False, only_html_200: bool = True, max_bytes: int | None = None):

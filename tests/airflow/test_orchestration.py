@@ -66,7 +66,9 @@ def _xcom(run, task_id: str, map_index: int = -1):
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        query = XComModel.get_many(run_id=run.run_id, dag_ids=run.dag_id, task_ids=task_id, key="return_value", map_indexes=map_index)
+        query = XComModel.get_many(
+            run_id=run.run_id, dag_ids=run.dag_id, task_ids=task_id, key="return_value", map_indexes=map_index
+        )
         row = session.scalars(query).first()
         return None if row is None else XComModel.deserialize_value(row)
 
@@ -76,17 +78,21 @@ def _all_xcoms(run) -> list:
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        return [(row.task_id, row.map_index, XComModel.deserialize_value(row)) for row in session.scalars(XComModel.get_many(run_id=run.run_id, dag_ids=run.dag_id))]
+        return [
+            (row.task_id, row.map_index, XComModel.deserialize_value(row))
+            for row in session.scalars(XComModel.get_many(run_id=run.run_id, dag_ids=run.dag_id))
+        ]
 
 
 def _states(run) -> dict[str, set[str]]:
-    from sqlalchemy import select
-
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
+    from sqlalchemy import select
 
     with create_session() as session:
-        tis = session.scalars(select(TaskInstance).where(TaskInstance.dag_id == run.dag_id, TaskInstance.run_id == run.run_id)).all()
+        tis = session.scalars(
+            select(TaskInstance).where(TaskInstance.dag_id == run.dag_id, TaskInstance.run_id == run.run_id)
+        ).all()
         out: dict[str, set[str]] = {}
         for ti in tis:
             out.setdefault(ti.task_id, set()).add(str(ti.state.value if hasattr(ti.state, "value") else ti.state))
@@ -96,23 +102,23 @@ def _states(run) -> dict[str, set[str]]:
 
 def _asset_events(run) -> dict[str, dict]:
     """The Asset events the run wrote, by asset name: their ``extra``."""
-    from sqlalchemy import select
-
     from airflow.models.asset import AssetEvent, AssetModel
     from airflow.utils.session import create_session
+    from sqlalchemy import select
 
     with create_session() as session:
         rows = session.execute(
-            select(AssetModel.name, AssetEvent.extra).join(AssetModel, AssetModel.id == AssetEvent.asset_id).where(AssetEvent.source_run_id == run.run_id)
+            select(AssetModel.name, AssetEvent.extra)
+            .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+            .where(AssetEvent.source_run_id == run.run_id)
         ).all()
     return {name: extra for name, extra in rows}
 
 
 def _run_count() -> int:
-    from sqlalchemy import func, select
-
     from airflow.models.dagrun import DagRun
     from airflow.utils.session import create_session
+    from sqlalchemy import func, select
 
     with create_session() as session:
         return session.scalar(select(func.count()).select_from(DagRun).where(DagRun.dag_id == "news_nightly"))
@@ -151,7 +157,14 @@ def test_dag_shape_schedule_pools_retries_docs_assets(dagbag):
     assert isinstance(dag.timetable, CronDataIntervalTimetable)
     assert dag.timetable.expression == "0 0 * * *" and "UTC" in str(dag.timetable.timezone)
     assert dag.catchup is False and dag.max_active_runs == 1
-    assert set(dag.params) == {"run_date", "sources", "reprocess", "jaccard_threshold", "containment_threshold", "dry_run"}
+    assert set(dag.params) == {
+        "run_date",
+        "sources",
+        "reprocess",
+        "jaccard_threshold",
+        "containment_threshold",
+        "dry_run",
+    }
     for d in (dag, dagbag.dags["example_downstream"]):
         assert d.doc_md and all(t.doc_md for t in d.tasks), [t.task_id for t in d.tasks if not t.doc_md]
     for task_id in ("discover", "fetch"):
@@ -258,7 +271,12 @@ def test_scheduled_run_takes_its_date_from_the_data_interval(scheduled_night):
     assert set(events) == {"newsclean_articles", "newsclean_duplicates", "newsclean_failures"}
     for table in ("articles", "duplicates", "failures"):
         extra = events[f"newsclean_{table}"]
-        assert extra == {"run_date": RUN_DATE, "lake": str(lake), "path": f"{table}/run_date={RUN_DATE}/part-0.parquet", "rows": manifest["rows"][table]}
+        assert extra == {
+            "run_date": RUN_DATE,
+            "lake": str(lake),
+            "path": f"{table}/run_date={RUN_DATE}/part-0.parquet",
+            "rows": manifest["rows"][table],
+        }
     # the DAG publishes exactly what `cleaning run` publishes for the same night and config
     alone = scheduled_night.tmp / "in-process"
     expected = run_night(load_config(scheduled_night.config, lake=str(alone)), datetime(2025, 8, 28).date())
@@ -306,7 +324,13 @@ def test_manual_run_with_sources_thresholds_and_dry_run(airflow_db, dag, tmp_pat
     lake = tmp_path / "lake"
     monkeypatch.setenv("NEWSCLEAN_CONFIG", str(write_config(tmp_path / "sources.toml")))
     monkeypatch.setenv("NEWSCLEAN_LAKE", str(lake))
-    conf = {"run_date": "2025-08-20", "sources": ["coastal-ledger", "valley-wire-daily"], "jaccard_threshold": 1.0, "containment_threshold": 1.0, "dry_run": True}
+    conf = {
+        "run_date": "2025-08-20",
+        "sources": ["coastal-ledger", "valley-wire-daily"],
+        "jaccard_threshold": 1.0,
+        "containment_threshold": 1.0,
+        "dry_run": True,
+    }
     run = run_dag(dag, run_conf=conf)
     assert run.state == DagRunState.SUCCESS
     states = _states(run)
@@ -314,7 +338,14 @@ def test_manual_run_with_sources_thresholds_and_dry_run(airflow_db, dag, tmp_pat
     assert _asset_events(run) == {}  # and nobody downstream is told otherwise
     plan = _xcom(run, "plan")
     assert plan.pop("owner").startswith("airflow-news_nightly-")
-    assert plan == {"run_date": "2025-08-20", "sources": conf["sources"], "reprocess": False, "dry_run": True, "jaccard_threshold": 1.0, "containment_threshold": 1.0}
+    assert plan == {
+        "run_date": "2025-08-20",
+        "sources": conf["sources"],
+        "reprocess": False,
+        "dry_run": True,
+        "jaccard_threshold": 1.0,
+        "containment_threshold": 1.0,
+    }
     for table in ("articles", "duplicates", "failures", "manifests", "history"):
         assert not (lake / table).exists(), table
     work = lake / "_work" / "run_date=2025-08-20"
@@ -345,7 +376,11 @@ def test_a_source_that_is_down_is_recorded_and_the_night_goes_on(airflow_db, dag
     with socket.socket() as closed:  # bound, never listening: connections to it are refused
         closed.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{closed.getsockname()[1]}/atom.xml"
-        config = write_config(tmp_path / "sources.toml", fetch={"allow_networks": ["127.0.0.0/8"]}, sources={"coastal-ledger": {"url": url}})
+        config = write_config(
+            tmp_path / "sources.toml",
+            fetch={"allow_networks": ["127.0.0.0/8"]},
+            sources={"coastal-ledger": {"url": url}},
+        )
         lake = tmp_path / "lake"
         monkeypatch.setenv("NEWSCLEAN_CONFIG", str(config))
         monkeypatch.setenv("NEWSCLEAN_LAKE", str(lake))
@@ -400,11 +435,12 @@ def _mirror_of(name: str, folder: Path) -> dict:
 
 
 # ---------------------------------------------------------------- ready to scale out
-def test_runs_with_the_lake_on_object_storage_and_nothing_on_local_disk(airflow_db, dag, s3_endpoint, tmp_path, monkeypatch):
+def test_runs_with_the_lake_on_object_storage_and_nothing_on_local_disk(
+    airflow_db, dag, s3_endpoint, tmp_path, monkeypatch
+):
     """Tasks share nothing but the lake: with the lake on S3 (moto on loopback), the working
     folder and temporary folder of the run stay empty, so the tasks could run on any worker."""
     import pyarrow.fs as pafs
-
     from airflow.utils.state import DagRunState
 
     lake = s3_endpoint.lake("newsclean")
@@ -420,11 +456,17 @@ def test_runs_with_the_lake_on_object_storage_and_nothing_on_local_disk(airflow_
     run = run_dag(dag, run_conf={"run_date": RUN_DATE})
     assert run.state == DagRunState.SUCCESS, _states(run)
     s3 = s3_endpoint.filesystem()
-    files = {info.path for info in s3.get_file_info(pafs.FileSelector(root, recursive=True)) if info.type == pafs.FileType.File}
+    files = {
+        info.path
+        for info in s3.get_file_info(pafs.FileSelector(root, recursive=True))
+        if info.type == pafs.FileType.File
+    }
     for table in ("articles", "duplicates", "failures"):
         assert f"{root}/{table}/run_date={RUN_DATE}/part-0.parquet" in files
     assert f"{root}/manifests/run_date={RUN_DATE}/manifest.json" in files
     assert list(workdir.iterdir()) == [] and list(scratch.iterdir()) == []
     # the Asset event tells downstream readers where the night is on object storage
     event = _asset_events(run)["newsclean_articles"]
-    assert event["lake"] == lake and event["path"] == f"articles/run_date={RUN_DATE}/part-0.parquet" and event["rows"] > 0
+    assert (
+        event["lake"] == lake and event["path"] == f"articles/run_date={RUN_DATE}/part-0.parquet" and event["rows"] > 0
+    )

@@ -73,7 +73,14 @@ class LocalAirflow:
         }
         for name, command in commands.items():
             log = open(self.home / f"{name}.log", "wb")
-            self.procs[name] = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            self.procs[name] = subprocess.Popen(
+                command,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             log.close()
 
     def stop(self) -> None:
@@ -102,7 +109,9 @@ class LocalAirflow:
         return True
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n" + p.read_text(errors="replace")[-3000:] for p in sorted(self.home.glob("*.log")))
+        return "\n".join(
+            f"--- {p.name}\n" + p.read_text(errors="replace")[-3000:] for p in sorted(self.home.glob("*.log"))
+        )
 
     # ------------------------------------------------------------ REST
     def request(self, method: str, path: str, body=None, expect=(200,)):
@@ -120,17 +129,27 @@ class LocalAirflow:
         deadline = time.monotonic() + timeout
         while True:
             for name, proc in self.procs.items():
-                assert proc.poll() is None, f"{name} exited with {proc.returncode} while waiting for {what}\n{self.logs()}"
+                assert proc.poll() is None, (
+                    f"{name} exited with {proc.returncode} while waiting for {what}\n{self.logs()}"
+                )
             try:
                 value = check()
-            except (OSError, httpx.HTTPError, AssertionError, ValueError, KeyError) as exc:  # not up yet / not there yet
+            except (
+                OSError,
+                httpx.HTTPError,
+                AssertionError,
+                ValueError,
+                KeyError,
+            ) as exc:  # not up yet / not there yet
                 value, last = None, exc
             else:
                 last = None
             if value:
                 return value
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})\n{self.logs()}")
+                raise AssertionError(
+                    f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})\n{self.logs()}"
+                )
             time.sleep(every)
 
     def healthy(self) -> bool:
@@ -142,7 +161,9 @@ class LocalAirflow:
 
     def login(self) -> None:
         passwords = json.loads((self.home / "simple_auth_manager_passwords.json.generated").read_text())
-        self.token = self.request("POST", "/auth/token", {"username": "admin", "password": passwords["admin"]}, expect=(200, 201)).json()["access_token"]
+        self.token = self.request(
+            "POST", "/auth/token", {"username": "admin", "password": passwords["admin"]}, expect=(200, 201)
+        ).json()["access_token"]
 
     def runs(self, dag_id: str) -> list[dict]:
         return self.request("GET", f"/api/v2/dags/{dag_id}/dagRuns?limit=100").json()["dag_runs"]
@@ -150,7 +171,9 @@ class LocalAirflow:
     def xcom(self, dag_id: str, run_id: str, task_id: str):
         from urllib.parse import quote
 
-        path = f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}/xcomEntries/return_value"
+        path = (
+            f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}/xcomEntries/return_value"
+        )
         value = self.request("GET", path).json()["value"]
         return json.loads(value) if isinstance(value, str) else value
 
@@ -190,9 +213,18 @@ def airflow(tmp_path_factory):
         server.wait("scheduler, DAG processor and API server to be healthy", server.healthy, timeout=120)
         server.login()
         # the pool discover and fetch run in; without it they would wait forever
-        server.request("POST", "/api/v2/pools", {"name": "newsclean_http", "slots": 2, "description": "outbound HTTP", "include_deferred": False}, expect=(200, 201))
+        server.request(
+            "POST",
+            "/api/v2/pools",
+            {"name": "newsclean_http", "slots": 2, "description": "outbound HTTP", "include_deferred": False},
+            expect=(200, 201),
+        )
         for dag_id in ("news_nightly", "example_downstream"):
-            server.wait(f"{dag_id} to be parsed", lambda d=dag_id: server.request("GET", f"/api/v2/dags/{d}").json(), timeout=120)
+            server.wait(
+                f"{dag_id} to be parsed",
+                lambda d=dag_id: server.request("GET", f"/api/v2/dags/{d}").json(),
+                timeout=120,
+            )
         yield server
     finally:
         server.stop()
@@ -212,16 +244,27 @@ def _done(server: LocalAirflow, dag_id: str, run_ids: set[str]) -> dict[str, dic
 def test_nightly_runs_under_a_scheduler_through_the_rest_api(airflow):
     started = time.monotonic()
     # a bad conf is refused before a run exists, with a message that names the param
-    refused = airflow.request("POST", "/api/v2/dags/news_nightly/dagRuns", {"logical_date": None, "conf": {"run_date": "28/08/2025"}}, expect=(400,))
+    refused = airflow.request(
+        "POST",
+        "/api/v2/dags/news_nightly/dagRuns",
+        {"logical_date": None, "conf": {"run_date": "28/08/2025"}},
+        expect=(400,),
+    )
     assert "run_date" in refused.text and "is not a 'date'" in refused.text, refused.text
     assert airflow.runs("news_nightly") == []
 
     # unpause: the scheduler creates the latest scheduled night at once (catchup=False)
     airflow.request("PATCH", "/api/v2/dags/example_downstream", {"is_paused": False})
     airflow.request("PATCH", "/api/v2/dags/news_nightly", {"is_paused": False})
-    run = airflow.request("POST", "/api/v2/dags/news_nightly/dagRuns", {"logical_date": None, "conf": {"run_date": MANUAL}}).json()
+    run = airflow.request(
+        "POST", "/api/v2/dags/news_nightly/dagRuns", {"logical_date": None, "conf": {"run_date": MANUAL}}
+    ).json()
     manual_id = run["dag_run_id"]
-    scheduled = airflow.wait("the scheduled run", lambda: [r for r in airflow.runs("news_nightly") if r["run_type"] == "scheduled"], timeout=60)
+    scheduled = airflow.wait(
+        "the scheduled run",
+        lambda: [r for r in airflow.runs("news_nightly") if r["run_type"] == "scheduled"],
+        timeout=60,
+    )
     assert len(scheduled) == 1
     ids = {manual_id, scheduled[0]["dag_run_id"]}
     runs = airflow.wait("the manual and scheduled runs", lambda: _done(airflow, "news_nightly", ids), timeout=240)
@@ -235,14 +278,23 @@ def test_nightly_runs_under_a_scheduler_through_the_rest_api(airflow):
     print(f"scheduled + manual: {time.monotonic() - started:.0f}s")
 
     # backfill three nights, one at a time
-    body = {"dag_id": "news_nightly", "from_date": f"{BACKFILL[0]}T00:00:00Z", "to_date": f"{BACKFILL[-1]}T00:00:00Z", "max_active_runs": 1, "reprocess_behavior": "none", "run_backwards": False, "dag_run_conf": {}}
-    for attempt in range(8):  # with sqlite, creation can meet "database is locked" (503): try again
+    body = {
+        "dag_id": "news_nightly",
+        "from_date": f"{BACKFILL[0]}T00:00:00Z",
+        "to_date": f"{BACKFILL[-1]}T00:00:00Z",
+        "max_active_runs": 1,
+        "reprocess_behavior": "none",
+        "run_backwards": False,
+        "dag_run_conf": {},
+    }
+    for _attempt in range(8):  # with sqlite, creation can meet "database is locked" (503): try again
         created = airflow.request("POST", "/api/v2/backfills", body, expect=(200, 503))
         if created.status_code == 200:
             break
         time.sleep(2)
     assert created.status_code == 200, created.text
     backfill = created.json()
+
     def backfill_runs():
         found = [r for r in airflow.runs("news_nightly") if r["run_type"] == "backfill"]
         return found if len(found) == len(BACKFILL) else None
@@ -254,7 +306,11 @@ def test_nightly_runs_under_a_scheduler_through_the_rest_api(airflow):
     for run_date in BACKFILL:
         for table in ("articles", "duplicates", "failures"):
             assert (airflow.lake / table / f"run_date={run_date}" / "part-0.parquet").exists(), (table, run_date)
-    airflow.wait("the backfill to be marked complete", lambda: airflow.request("GET", f"/api/v2/backfills/{backfill['id']}").json()["completed_at"], timeout=60)
+    airflow.wait(
+        "the backfill to be marked complete",
+        lambda: airflow.request("GET", f"/api/v2/backfills/{backfill['id']}").json()["completed_at"],
+        timeout=60,
+    )
     print(f"+ backfill: {time.monotonic() - started:.0f}s")
 
     # the downstream DAG ran on the Asset events and counted each published night

@@ -32,7 +32,9 @@ def test_extract_warc_and_gz_to_parquet(tmp_path):
     with warc.open("wb") as fh:
         writer = WARCWriter(fh, gzip=True)
         headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
-        record = writer.create_warc_record("https://www.northgate-herald.example/x.html", "response", payload=io.BytesIO(page), http_headers=headers)
+        record = writer.create_warc_record(
+            "https://www.northgate-herald.example/x.html", "response", payload=io.BytesIO(page), http_headers=headers
+        )
         writer.write_record(record)
     import gzip
 
@@ -50,7 +52,12 @@ def test_dedup_jsonl_roundtrip(tmp_path):
     truth = json.loads((SAMPLES / "truth.json").read_text())
     pages = [p for p in truth["pages"] if p["kind"] == "article"]
     src = tmp_path / "in.jsonl"
-    src.write_text("".join(json.dumps({"id": p["url"], "text": "\n\n".join(p["paragraphs"]), "story": p["story"]}) + "\n" for p in pages))
+    src.write_text(
+        "".join(
+            json.dumps({"id": p["url"], "text": "\n\n".join(p["paragraphs"]), "story": p["story"]}) + "\n"
+            for p in pages
+        )
+    )
     out = tmp_path / "out.parquet"
     assert main(["dedup", str(src), "--out", str(out)]) == 0
     rows = pq.read_table(out).to_pylist()
@@ -114,7 +121,16 @@ def test_dedup_parquet_to_parquet_keeps_column_types(tmp_path):
 
     src = tmp_path / "in.parquet"
     when = [dt.datetime(2025, 8, 28, tzinfo=dt.timezone.utc), dt.datetime(2025, 8, 29, tzinfo=dt.timezone.utc)]
-    pq.write_table(pa.table({"id": pa.array([10, 11], pa.int64()), "text": [BODY, BODY + " Updated."], "seen": pa.array(when, pa.timestamp("ms", tz="UTC"))}), src)
+    pq.write_table(
+        pa.table(
+            {
+                "id": pa.array([10, 11], pa.int64()),
+                "text": [BODY, BODY + " Updated."],
+                "seen": pa.array(when, pa.timestamp("ms", tz="UTC")),
+            }
+        ),
+        src,
+    )
     out = tmp_path / "out.parquet"
     assert main(["dedup", str(src), "--out", str(out)]) == 0
     table = pq.read_table(out)
@@ -143,7 +159,20 @@ def test_extract_gives_the_same_records_with_one_or_several_processes(tmp_path, 
     outputs = []
     for workers in ("1", "2"):
         out = tmp_path / f"out{workers}.jsonl"
-        assert main(["extract", str(SAMPLES / "coastal-ledger"), str(tmp_path / "broken.html.gz"), "--out", str(out), "--workers", workers]) == 0
+        assert (
+            main(
+                [
+                    "extract",
+                    str(SAMPLES / "coastal-ledger"),
+                    str(tmp_path / "broken.html.gz"),
+                    "--out",
+                    str(out),
+                    "--workers",
+                    workers,
+                ]
+            )
+            == 0
+        )
         outputs.append(out.read_text())
     assert outputs[0] == outputs[1]
     rows = [json.loads(line) for line in outputs[0].splitlines()]
@@ -156,7 +185,16 @@ def test_dedup_takes_dates_of_any_kind_and_refuses_numbers(tmp_path):
     import pyarrow as pa
 
     src = tmp_path / "in.parquet"
-    pq.write_table(pa.table({"id": ["late", "early"], "text": [BODY, BODY], "published_at": pa.array([dt.date(2025, 8, 29), dt.date(2025, 8, 28)], pa.date32())}), src)
+    pq.write_table(
+        pa.table(
+            {
+                "id": ["late", "early"],
+                "text": [BODY, BODY],
+                "published_at": pa.array([dt.date(2025, 8, 29), dt.date(2025, 8, 28)], pa.date32()),
+            }
+        ),
+        src,
+    )
     out = tmp_path / "out.parquet"
     assert main(["dedup", str(src), "--out", str(out)]) == 0
     assert pq.read_table(out).column("canonical_id").to_pylist() == ["early", "early"]

@@ -51,7 +51,11 @@ def run_cli(*args: str, limit_bytes: int = 1024**3) -> tuple[int, str, int]:
         resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
 
     child = subprocess.Popen(
-        [sys.executable, "-m", "cleaning.cli", *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=limit
+        [sys.executable, "-m", "cleaning.cli", *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=limit,
     )
     err = child.stderr.read().decode("utf-8", "replace")
     _, status, usage = os.wait4(child.pid, 0)
@@ -70,7 +74,9 @@ def rows(path: Path) -> list[dict]:
 def test_a_gzip_bomb_is_rejected_without_unzipping_it(tmp_path, megabytes):
     bad = bomb(tmp_path / "bomb.html.gz", megabytes)
     out = tmp_path / "out.jsonl"
-    status, err, peak_mb = run_cli("extract", str(PAGES[0]), str(bad), str(PAGES[1]), "--out", str(out), "--workers", "1")
+    status, err, peak_mb = run_cli(
+        "extract", str(PAGES[0]), str(bad), str(PAGES[1]), "--out", str(out), "--workers", "1"
+    )
     assert status == 0 and "Traceback" not in err, err
     assert peak_mb < 400, peak_mb  # never the gigabytes it unzips to
     got = rows(out)
@@ -81,9 +87,10 @@ def test_a_gzip_bomb_is_rejected_without_unzipping_it(tmp_path, megabytes):
 
 
 def test_a_bomb_inside_a_warc_is_rejected_too(tmp_path):
+    import io
+
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
-    import io
 
     warc = tmp_path / "crawl.warc.gz"
     with warc.open("wb") as fh:
@@ -92,7 +99,9 @@ def test_a_bomb_inside_a_warc_is_rejected_too(tmp_path):
             ("https://a.example/bomb", one_member_bomb(), "gzip"),
             ("https://a.example/fine", PAGES[0].read_bytes(), None),
         ):
-            headers = [("Content-Type", "text/html; charset=utf-8")] + ([("Content-Encoding", encoding)] if encoding else [])
+            headers = [("Content-Type", "text/html; charset=utf-8")] + (
+                [("Content-Encoding", encoding)] if encoding else []
+            )
             http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
             writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http))
     out = tmp_path / "out.jsonl"
@@ -184,7 +193,10 @@ def test_a_worker_that_dies_costs_only_its_page(tmp_path, monkeypatch):
     deadly = tmp_path / "deadly.html"
     deadly.write_bytes(b"<html><body>KILL-THE-WORKER</body></html>")
     out = tmp_path / "out.jsonl"
-    assert main(["extract", str(PAGES[0]), str(deadly), str(PAGES[1]), str(PAGES[2]), "--out", str(out), "--workers", "2"]) == 0
+    assert (
+        main(["extract", str(PAGES[0]), str(deadly), str(PAGES[1]), str(PAGES[2]), "--out", str(out), "--workers", "2"])
+        == 0
+    )
     got = rows(out)
     assert [Path(r["source_path"]).name for r in got] == [PAGES[0].name, "deadly.html", PAGES[1].name, PAGES[2].name]
     assert got[1]["error"].startswith("worker_died")
@@ -208,7 +220,15 @@ def test_an_output_that_cannot_be_written_is_one_line(tmp_path, command):
     given = str(PAGES[0]) if command == "extract" else str(src)
     for suffix in (".jsonl", ".parquet"):
         with pytest.raises(SystemExit, match="error: cannot write .*no-such-folder"):
-            main([command, given, "--out", str(tmp_path / "no-such-folder" / f"out{suffix}"), *(["--workers", "1"] if command == "extract" else [])])
+            main(
+                [
+                    command,
+                    given,
+                    "--out",
+                    str(tmp_path / "no-such-folder" / f"out{suffix}"),
+                    *(["--workers", "1"] if command == "extract" else []),
+                ]
+            )
 
 
 # ---------------------------------------------------------------- cleaning dedup: inputs that are not what they say
@@ -279,8 +299,14 @@ def test_storage_errors_during_work_name_the_lake(s3_endpoint):
     bucket = uri.split("/")[2]
     import pyarrow.fs as pafs
 
-    fs = pafs.S3FileSystem(endpoint_override=s3_endpoint.url, scheme="http", region="us-east-1", access_key="testing",
-                           secret_key="testing", allow_bucket_deletion=True)
+    fs = pafs.S3FileSystem(
+        endpoint_override=s3_endpoint.url,
+        scheme="http",
+        region="us-east-1",
+        access_key="testing",
+        secret_key="testing",
+        allow_bucket_deletion=True,
+    )
     fs.delete_dir(bucket)
     with pytest.raises(LakeError, match=f"lake s3://{bucket}/lake.*bucket '{bucket}' does not exist"):
         lake.write_bytes("again.txt", b"x")

@@ -47,7 +47,11 @@ def world(tmp_path):
     for name in FIRST + SECOND:
         site.routes[f"/a/{name}.html"] = Reply(body=page(name.title(), words=WORDS))
     body = page("Cut", words=WORDS)  # the server closes after half the body it announced
-    site.routes["/a/cut.html"] = Reply(body=body[: len(body) // 2], headers={"Content-Type": "text/html", "Content-Length": str(len(body))}, length=False)
+    site.routes["/a/cut.html"] = Reply(
+        body=body[: len(body) // 2],
+        headers={"Content-Type": "text/html", "Content-Length": str(len(body))},
+        length=False,
+    )
     site.routes["/rss.xml"] = Reply(body=feed(site, FIRST + ["cut"]), headers={"Content-Type": "application/rss+xml"})
     config_file = tmp_path / "sources.toml"
     config_file.write_text(
@@ -67,7 +71,7 @@ timeout_seconds = 5.0
 [[sources]]
 name = "wire"
 kind = "feed"
-url = "{site.url('/rss.xml')}"
+url = "{site.url("/rss.xml")}"
 """
     )
     yield site, config_file
@@ -120,7 +124,19 @@ def assert_each_story_once(lake: Lake, days: list[date], site: Site, expected: l
         assert "wire" in unlinked  # the item with no link is accounted for on each night
 
 
-STEPS = ["discover", "fetch", "clean", "furniture", "sign", "dedup", "staged", "articles", "history", "state", "manifest"]
+STEPS = [
+    "discover",
+    "fetch",
+    "clean",
+    "furniture",
+    "sign",
+    "dedup",
+    "staged",
+    "articles",
+    "history",
+    "state",
+    "manifest",
+]
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -134,7 +150,9 @@ def test_a_crash_at_any_step_loses_no_story(world, step):
     lake = Lake(config.lake)
 
     run_night(config, NIGHT)  # the operator's step: run the crashed date again
-    site.routes["/rss.xml"] = Reply(body=feed(site, FIRST + ["cut"] + SECOND), headers={"Content-Type": "application/rss+xml"})
+    site.routes["/rss.xml"] = Reply(
+        body=feed(site, FIRST + ["cut"] + SECOND), headers={"Content-Type": "application/rss+xml"}
+    )
     run_night(config, NEXT)
     assert_each_story_once(lake, [NIGHT, NEXT], site, FIRST + ["cut"] + SECOND)
     first = published_nights(lake, [NIGHT])[NIGHT]
@@ -148,7 +166,9 @@ def test_a_crashed_night_never_rerun_hides_nothing_from_the_next(world, step):
     crashed.communicate(timeout=120)
     assert crashed.returncode == -9
     config = load_config(config_file)
-    site.routes["/rss.xml"] = Reply(body=feed(site, FIRST + ["cut"] + SECOND), headers={"Content-Type": "application/rss+xml"})
+    site.routes["/rss.xml"] = Reply(
+        body=feed(site, FIRST + ["cut"] + SECOND), headers={"Content-Type": "application/rss+xml"}
+    )
     manifest = run_night(config, NEXT)
     assert manifest["accounting"]["published"] == len(FIRST) + len(SECOND)  # D's stories on D+1
     assert_each_story_once(Lake(config.lake), [NIGHT, NEXT], site, FIRST + ["cut"] + SECOND)
@@ -189,14 +209,29 @@ def test_two_runs_of_one_date_one_writes_the_other_stops(world):
 def test_a_run_of_some_sources_on_a_published_date_is_refused(world):
     site, config_file = world
     site.routes["/other.xml"] = Reply(body=feed(site, SECOND), headers={"Content-Type": "application/rss+xml"})
-    config_file.write_text(config_file.read_text() + f'\n[[sources]]\nname = "other"\nkind = "feed"\nurl = "{site.url("/other.xml")}"\n')
+    config_file.write_text(
+        config_file.read_text() + f'\n[[sources]]\nname = "other"\nkind = "feed"\nurl = "{site.url("/other.xml")}"\n'
+    )
     config = load_config(config_file)
     run_night(config, NIGHT)
     lake = Lake(config.lake)
     before = {t: lake.read_table(partition_file(t, NIGHT)).to_pylist() for t in TABLES}
     refused = subprocess.run(
-        [sys.executable, "-m", "cleaning.cli", "run", "--config", str(config_file), "--date", NIGHT.isoformat(), "--source", "wire"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "cleaning.cli",
+            "run",
+            "--config",
+            str(config_file),
+            "--date",
+            NIGHT.isoformat(),
+            "--source",
+            "wire",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert refused.returncode == 2 and "already published" in refused.stderr, refused.stderr
     assert {t: lake.read_table(partition_file(t, NIGHT)).to_pylist() for t in TABLES} == before
@@ -207,11 +242,17 @@ def test_pages_that_share_a_canonical_url_stay_distinct(tmp_path):
     folder = tmp_path / "pages"
     folder.mkdir()
     for i in range(5):
-        html = page(f"Distinct-{i}", words=WORDS).replace(b"<head>", b"<head><link rel='canonical' href='https://news.example/one'>")
+        html = page(f"Distinct-{i}", words=WORDS).replace(
+            b"<head>", b"<head><link rel='canonical' href='https://news.example/one'>"
+        )
         (folder / f"p{i}.html").write_bytes(html)
-    (tmp_path / "sources.toml").write_text(f'[pipeline]\nlake = "lake"\nshards = 1\n\n[[sources]]\nname = "saved"\nkind = "local"\npath = "{folder}"\n')
+    (tmp_path / "sources.toml").write_text(
+        f'[pipeline]\nlake = "lake"\nshards = 1\n\n[[sources]]\nname = "saved"\nkind = "local"\npath = "{folder}"\n'
+    )
     config = load_config(tmp_path / "sources.toml")
     manifest = run_night(config, NIGHT)
     assert manifest["accounting"] == {"discovered": 5, "published": 5, "duplicates": 0, "failed": 0, "unaccounted": 0}
     articles = Lake(config.lake).read_table(partition_file("articles", NIGHT)).to_pylist()
-    assert len({a["id"] for a in articles}) == 5 and {a["canonical_url"] for a in articles} == {"https://news.example/one"}
+    assert len({a["id"] for a in articles}) == 5 and {a["canonical_url"] for a in articles} == {
+        "https://news.example/one"
+    }

@@ -31,7 +31,15 @@ import pytest
 from cleaning import schema
 from cleaning.config import load_config
 from cleaning.pipeline import publish, run_night
-from cleaning.publish import CRASH_ENV, NightNotConsistent, check_night, manifest_file, partition_file, read_night, staging_dir
+from cleaning.publish import (
+    CRASH_ENV,
+    NightNotConsistent,
+    check_night,
+    manifest_file,
+    partition_file,
+    read_night,
+    staging_dir,
+)
 from cleaning.store import ROW_GROUP_ROWS, Lake, parquet_bytes
 from tests.support import ROOT, write_config
 
@@ -134,7 +142,11 @@ def killed_child(config_path, lake_uri: str, crash_after: str, what: str = "publ
     env = {**os.environ, CRASH_ENV: crash_after, "NEWSCLEAN_WORKERS": "1"}
     result = subprocess.run(
         [sys.executable, "-c", CHILD, str(config_path), lake_uri, NIGHT.isoformat(), what],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == -signal.SIGKILL, result.stderr[-3000:]
 
@@ -170,17 +182,33 @@ def test_files_are_zstd_self_describing_and_match_the_manifest(sample_lake):
             assert same_field(have, want), (table, have, want)
         kv = {k.decode(): v.decode() for k, v in meta.metadata.items() if k != b"ARROW:schema"}
         assert kv == {
-            "table": table, "schema_version": schema.SCHEMA_VERSION, "description": expected.metadata[b"description"].decode(),
-            "publish_attempt": manifest["attempt"], "run_date": NIGHT.isoformat(),
+            "table": table,
+            "schema_version": schema.SCHEMA_VERSION,
+            "description": expected.metadata[b"description"].decode(),
+            "publish_attempt": manifest["attempt"],
+            "run_date": NIGHT.isoformat(),
         }
         data = lake.read_bytes(rel)
         assert manifest["files"][table] == {
-            "path": rel, "rows": meta.num_rows, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+            "path": rel,
+            "rows": meta.num_rows,
+            "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
         }
 
 
 def test_row_groups_are_sized_for_scans():
-    rows = [{"url": f"https://example.org/{i}", "source": "s", "stage": "fetch", "reason": "http_404", "detail": "", "status": 404} for i in range(20_000)]
+    rows = [
+        {
+            "url": f"https://example.org/{i}",
+            "source": "s",
+            "stage": "fetch",
+            "reason": "http_404",
+            "detail": "",
+            "status": 404,
+        }
+        for i in range(20_000)
+    ]
     meta = pq.read_metadata(pa.BufferReader(parquet_bytes(pa.Table.from_pylist(rows, schema=schema.FAILURES))))
     assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [8192, 8192, 3616]
 
@@ -189,7 +217,11 @@ def test_manifest_records_counts_config_code_and_timings(sample_lake):
     config, root, manifest = sample_lake
     assert Lake(str(root)).read_json(manifest_file(NIGHT)) == json.loads(json.dumps(manifest, default=str))
     assert {s["stage"] for s in manifest["stages"]} == {"discover", "fetch", "clean", "furniture", "sign", "dedup"}
-    assert manifest["summary"]["totals"]["discovered"] == 48 and manifest["rows"] == {"articles": 36, "duplicates": 10, "failures": 2}
+    assert manifest["summary"]["totals"]["discovered"] == 48 and manifest["rows"] == {
+        "articles": 36,
+        "duplicates": 10,
+        "failures": 2,
+    }
     assert manifest["config_digest"] == config.digest() and manifest["code_version"]
     assert set(manifest["publish_timings"]) == {"build", "stage", "commit", "history"}
     assert manifest["schema_version"] == schema.SCHEMA_VERSION
@@ -210,7 +242,9 @@ def copied_lake(request, sample_lake, tmp_path):
         s3 = request.getfixturevalue("s3_endpoint")
         uri = s3.lake()
         target = Lake(uri)
-        pafs.copy_files(str(root), target.root, source_filesystem=pafs.LocalFileSystem(), destination_filesystem=target.fs)
+        pafs.copy_files(
+            str(root), target.root, source_filesystem=pafs.LocalFileSystem(), destination_filesystem=target.fs
+        )
     return uri, Lake(uri)
 
 
@@ -227,10 +261,19 @@ def test_a_publish_killed_before_its_first_commit_changes_nothing(copied_lake, s
         import duckdb
 
         root = uri
-        found = duckdb.connect().execute(f"select file from glob('{root}/**/*.parquet') where file like '%_staging%'").fetchall()
+        found = (
+            duckdb.connect()
+            .execute(f"select file from glob('{root}/**/*.parquet') where file like '%_staging%'")
+            .fetchall()
+        )
         assert found == []
         for table in TABLES:
-            assert len(duckdb_rows(root, table)) == len(polars_rows(root, table)) == len(pandas_rows(root, table)) == len(rows[table])
+            assert (
+                len(duckdb_rows(root, table))
+                == len(polars_rows(root, table))
+                == len(pandas_rows(root, table))
+                == len(rows[table])
+            )
 
     manifest = publish(load_config(SOURCES, lake=uri), NIGHT)  # the retry
     assert check_night(lake, NIGHT) == [] and manifest["attempt"] not in before
@@ -238,7 +281,9 @@ def test_a_publish_killed_before_its_first_commit_changes_nothing(copied_lake, s
     assert published_rows(lake) == rows
 
 
-def test_a_publish_killed_between_two_commits_leaves_complete_files_and_a_rerun_completes_it(copied_lake, sample_lake, tmp_path):
+def test_a_publish_killed_between_two_commits_leaves_complete_files_and_a_rerun_completes_it(
+    copied_lake, sample_lake, tmp_path
+):
     uri, lake = copied_lake
     _, _, first = sample_lake
     before, rows = snapshot(lake), published_rows(lake)
@@ -260,7 +305,12 @@ def test_a_publish_killed_between_two_commits_leaves_complete_files_and_a_rerun_
     with pytest.raises(NightNotConsistent):
         read_night(lake, NIGHT)
     if lake.is_local:  # every reader sees whole files: the new articles, the old rest, nothing twice
-        assert len(duckdb_rows(uri, "articles")) == len(polars_rows(uri, "articles")) == len(pandas_rows(uri, "articles")) == new_articles.num_rows
+        assert (
+            len(duckdb_rows(uri, "articles"))
+            == len(polars_rows(uri, "articles"))
+            == len(pandas_rows(uri, "articles"))
+            == new_articles.num_rows
+        )
         assert len(duckdb_rows(uri, "duplicates")) == len(pandas_rows(uri, "duplicates")) == len(rows["duplicates"])
 
     # The re-run of the interrupted night completes it.
@@ -308,8 +358,18 @@ def test_the_night_on_s3_gives_the_same_tables_as_on_a_local_folder(s3_endpoint,
 
     # What is in the bucket: one object per table partition, no staging, no folder markers there.
     bucket, prefix = s3.root.split("/", 1)
-    client = boto3.client("s3", endpoint_url=s3_endpoint.url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-    keys = [o["Key"] for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/") for o in page.get("Contents", [])]
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    keys = [
+        o["Key"]
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/")
+        for o in page.get("Contents", [])
+    ]
     for table in TABLES:
         assert [k for k in keys if k.startswith(f"{prefix}/{table}/")] == [f"{prefix}/{partition_file(table, NIGHT)}"]
     assert not [k for k in keys if k.startswith(f"{prefix}/_staging/run_date=")]
@@ -320,7 +380,11 @@ def test_s3_endpoint_and_region_from_the_environment(s3_endpoint, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint.url)
     lake = Lake(f"s3://{bucket}/lake")
     options = lake.fs.__reduce__()[1][0]
-    assert (options["endpoint_override"], options["scheme"], options["region"]) == (s3_endpoint.url, "http", "us-east-1")
+    assert (options["endpoint_override"], options["scheme"], options["region"]) == (
+        s3_endpoint.url,
+        "http",
+        "us-east-1",
+    )
     lake.write_json("probe/x.json", {"ok": True})
     assert lake.read_json("probe/x.json") == {"ok": True}
 

@@ -136,7 +136,8 @@ def test_lake_reads_in_duckdb_and_pandas(night):
 
     con = duckdb.connect()
     rows = con.execute(
-        f"select count(*), count(distinct id) from read_parquet('{lake}/articles/*/*.parquet', hive_partitioning=true) where run_date = '2025-08-28'"
+        f"select count(*), count(distinct id) from read_parquet('{lake}/articles/*/*.parquet', "
+        "hive_partitioning=true) where run_date = '2025-08-28'"
     ).fetchone()
     assert rows == (EXPECTED["published"], EXPECTED["published"])
     frame = pd.read_parquet(lake / "articles", filters=[("run_date", "=", "2025-08-28")])
@@ -211,7 +212,18 @@ def test_sign_keeps_a_story_written_without_spaces(tmp_path):
     config = load_config(ROOT / "data" / "sources.toml", lake=str(tmp_path / "lake"))
     lake, wd = Lake(config.lake), work_dir(NIGHT)
     story = "東京都は二十八日、新しい防災計画を発表した。地震や豪雨に備え、避難所の数を来年までに二倍に増やす。"
-    row = {"id": "jp1", "url": "https://news.example/jp1", "source": "northgate-herald", "title": "防災計画", "authors": [], "text": story, "fetched_at": datetime(2025, 8, 28, tzinfo=timezone.utc)}
+    row = {
+        "id": "jp1",
+        "url": "https://news.example/jp1",
+        "source": "northgate-herald",
+        "title": "防災計画",
+        "authors": [],
+        "text": story,
+        "fetched_at": datetime(2025, 8, 28, tzinfo=timezone.utc),
+    }
     lake.write_table(f"{wd}/cleaned/shard-00000.parquet", pa.Table.from_pylist([row], schema=schema.CLEANED))
-    lake.write_table(f"{wd}/furniture.parquet", pa.table({"source": pa.array([], pa.string()), "line_key": pa.array([], pa.string())}))
+    lake.write_table(
+        f"{wd}/furniture.parquet",
+        pa.table({"source": pa.array([], pa.string()), "line_key": pa.array([], pa.string())}),
+    )
     assert sign(config, NIGHT, 0)["signed"] == 1

@@ -117,7 +117,14 @@ def test_doc_lists_every_manifest_field(sample_lake):
     assert set(manifest["files"]["articles"]) == {"path", "rows", "bytes", "sha256"}
 
 
-EXPECTED_EXAMPLES = {"per-source": 3, "by-method": 2, "dropped-and-kept": 1, "failures": 1, "consistent-read": 1, "attempt-check": 1}
+EXPECTED_EXAMPLES = {
+    "per-source": 3,
+    "by-method": 2,
+    "dropped-and-kept": 1,
+    "failures": 1,
+    "consistent-read": 1,
+    "attempt-check": 1,
+}
 
 
 @pytest.fixture

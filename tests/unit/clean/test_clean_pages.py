@@ -10,10 +10,14 @@ from cleaning.clean import clean_one
 from cleaning.config import CleanConfig
 
 PARAS = [
-    "The regional transport authority approved a new timetable on Monday that adds late-night trains on three suburban lines.",
-    "Officials said the change, which starts in October, follows two years of complaints from shift workers and hospital staff.",
-    "Opposition councillors welcomed the plan but said the authority had still not explained how it would pay for extra crews.",
-    "The authority's chair said ticket revenue had recovered faster than expected and would cover the first year of the trial.",
+    "The regional transport authority approved a new timetable on Monday that adds late-night trains on three "
+    "suburban lines.",
+    "Officials said the change, which starts in October, follows two years of complaints from shift workers and "
+    "hospital staff.",
+    "Opposition councillors welcomed the plan but said the authority had still not explained how it would pay for "
+    "extra crews.",
+    "The authority's chair said ticket revenue had recovered faster than expected and would cover the first year of "
+    "the trial.",
 ]
 
 
@@ -68,7 +72,13 @@ def test_fifty_megabyte_page_is_refused_before_parsing():
 def test_deeply_nested_markup_does_not_crash():
     nested = "<div>" * 100_000 + ARTICLE + "</div>" * 100_000
     result, reason, _ = clean_one(page(nested), None, None, SETTINGS)
-    assert (result is not None and PARAS[0] in result.text) or reason in ("too_deep", "extract_error", "unparseable", "empty", "too_short")
+    assert (result is not None and PARAS[0] in result.text) or reason in (
+        "too_deep",
+        "extract_error",
+        "unparseable",
+        "empty",
+        "too_short",
+    )
 
 
 def test_time_limit_per_page(monkeypatch):
@@ -107,14 +117,18 @@ def test_mojibake_is_repaired():
 
 
 def test_error_page_and_paywall_stub():
-    error = b"<html><head><title>404 Page not found</title></head><body><h1>Page not found</h1><p>Sorry.</p></body></html>"
+    error = (
+        b"<html><head><title>404 Page not found</title></head><body><h1>Page not found</h1><p>Sorry.</p></body></html>"
+    )
     assert clean_one(error, None, None, SETTINGS)[1] == "error_page"
     stub = page("<p>" + PARAS[0] + "</p><p>Subscribe to continue reading.</p>")
     assert clean_one(stub, None, None, SETTINGS)[1] == "paywall"
 
 
 def test_index_page_is_not_an_article():
-    teasers = "".join(f"<li><a href='/s{i}'>Story {i} headline here</a> A teaser that stops mid-way through…</li>" for i in range(12))
+    teasers = "".join(
+        f"<li><a href='/s{i}'>Story {i} headline here</a> A teaser that stops mid-way through…</li>" for i in range(12)
+    )
     html = f"<html><head><title>Latest</title><meta property='og:type' content='website'></head><body><ul>{teasers}</ul></body></html>"
     result, reason, _ = clean_one(html.encode(), None, None, SETTINGS)
     assert result is None and reason in ("not_article", "too_short", "empty")

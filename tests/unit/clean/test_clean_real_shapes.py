@@ -33,23 +33,34 @@ def undated_page(body: str, extra: str = "") -> str:
 
 INTERVIEW = [
     "The mayor spoke to us on Tuesday about the new timetable and the cost of running trains after midnight.",
-    "Why now?", "Because the shift workers asked for years.", "Who pays?", "Ticket revenue, for the first year.",
-    "And after that?", "The council will decide in spring.", "Were the unions consulted?", "Yes, twice, in June.",
-    "What about the buses?", "They follow next year, if the trains work.",
+    "Why now?",
+    "Because the shift workers asked for years.",
+    "Who pays?",
+    "Ticket revenue, for the first year.",
+    "And after that?",
+    "The council will decide in spring.",
+    "Were the unions consulted?",
+    "Yes, twice, in June.",
+    "What about the buses?",
+    "They follow next year, if the trains work.",
     "The first late services will run on the northern line, with the two other lines following before Christmas.",
 ]
 
 
 def test_undated_article_with_link_heavy_template_is_published():
     body = "".join(f"<p>{p}</p>" for p in INTERVIEW)
-    result, reason, detail = clean_one(undated_page(body).encode(), "http://www.example.com/news/story.asp?id=1", None, SETTINGS)
+    result, reason, detail = clean_one(
+        undated_page(body).encode(), "http://www.example.com/news/story.asp?id=1", None, SETTINGS
+    )
     assert reason is None, detail
     assert all(p in result.text for p in INTERVIEW)
     assert result.meta.published_at is None
 
 
 def test_article_linking_a_page_from_every_paragraph_is_published():
-    body = "".join(f"<p>{p} <a href='/news/{i}.html'>Read our earlier report on it</a></p>" for i, p in enumerate(STORY))
+    body = "".join(
+        f"<p>{p} <a href='/news/{i}.html'>Read our earlier report on it</a></p>" for i, p in enumerate(STORY)
+    )
     result, reason, detail = clean_one(undated_page(body).encode(), "http://www.example.com/a", None, SETTINGS)
     assert reason is None, detail
 
@@ -73,7 +84,11 @@ def test_xhtml_page_with_xml_declaration_parses():
         '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n'
         f'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Late trains</title></head><body>{body}</body></html>'
     )
-    for data in (xhtml.encode(), b"\xef\xbb\xbf" + xhtml.encode(), xhtml.replace("UTF-8", "ISO-8859-1").encode("latin-1")):
+    for data in (
+        xhtml.encode(),
+        b"\xef\xbb\xbf" + xhtml.encode(),
+        xhtml.replace("UTF-8", "ISO-8859-1").encode("latin-1"),
+    ):
         result, reason, detail = clean_one(data, None, None, SETTINGS)
         assert reason is None, detail
         assert STORY[0] in result.text

@@ -52,14 +52,19 @@ def test_repeated_list_items_are_structure_not_scraping():
 
 
 def test_sentence_split():
-    assert split_sentences("One thing. Two things! “Three?” Four.") == ["One thing.", "Two things!", "“Three?”", "Four."]
+    assert split_sentences("One thing. Two things! “Three?” Four.") == [
+        "One thing.",
+        "Two things!",
+        "“Three?”",
+        "Four.",
+    ]
 
 
 def test_seed_body_appears_once():
     from tests.support import SEED_TEXT
 
     lines = SEED_TEXT.read_text(encoding="utf-8").splitlines()
-    kept, _ = remove_repeats([l for l in lines if l.strip()])
+    kept, _ = remove_repeats([line for line in lines if line.strip()])
     text = "\n".join(kept)
     first = "Japan's leading trade negotiator, Ryosei Akazawa, has cancelled his trip"
     assert text.count(first) == 1

@@ -20,7 +20,7 @@ def test_every_generated_case_passes():
 
 
 def test_seed_page_text():
-    lines = [l for l in SEED_TEXT.read_text(encoding="utf-8").splitlines() if l.strip()]
+    lines = [line for line in SEED_TEXT.read_text(encoding="utf-8").splitlines() if line.strip()]
     body = lines[4:11]
     from cleaning.evaluate.repetition import Case, _keys
 

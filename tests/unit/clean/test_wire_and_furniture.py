@@ -5,7 +5,9 @@ TEXT = "The central bank held its main rate at 4.5 percent on Thursday, citing s
 
 
 def test_seed_stamps_become_metadata():
-    body, info = strip_wire_furniture(["- Aug 28, 2025,", "- Updated Aug 28, 2025 1:11 PM IST", TEXT, "(With Reuters inputs)"])
+    body, info = strip_wire_furniture(
+        ["- Aug 28, 2025,", "- Updated Aug 28, 2025 1:11 PM IST", TEXT, "(With Reuters inputs)"]
+    )
     assert body == [TEXT]
     assert info.wire_agency == "Reuters"
     assert info.attribution == "(With Reuters inputs)"
@@ -44,7 +46,14 @@ def test_generic_furniture_lines():
     assert is_generic_furniture("Sign up for the Morning Briefing newsletter")
     assert not is_generic_furniture("Watchdogs said the merger would raise prices for millions of households.")
     assert not is_generic_furniture(TEXT)
-    for label in ("Tags", "Tags: economy, rates", "12 Comments", "Comments (3)", "Leave a comment", "Tell us what you think..."):
+    for label in (
+        "Tags",
+        "Tags: economy, rates",
+        "12 Comments",
+        "Comments (3)",
+        "Leave a comment",
+        "Tell us what you think...",
+    ):
         assert is_generic_furniture(label), label
     for prose in ("Tags are small labels that shops attach to clothes.", "Comments from the minister were sharp."):
         assert not is_generic_furniture(prose), prose
@@ -52,7 +61,9 @@ def test_generic_furniture_lines():
 
 def test_learned_furniture_needs_share_and_page_floor():
     promo = "Get the Ledger Daily every morning"
-    pages = [("ledger", f"Story number {i} text.\n{promo}") for i in range(6)] + [("tiny", f"x {i}\n{promo}") for i in range(3)]
+    pages = [("ledger", f"Story number {i} text.\n{promo}") for i in range(6)] + [
+        ("tiny", f"x {i}\n{promo}") for i in range(3)
+    ]
     learned = learn_site_furniture(pages, min_pages=5, min_share=0.4)
     assert "tiny" not in learned  # below the page floor
     assert learned["ledger"] == {"gettheledgerdailyeverymorning"}
@@ -63,9 +74,14 @@ def test_the_headline_at_the_top_of_the_body_is_dropped_and_only_it():
     from cleaning.clean.headline import strip_headline
 
     title = "Late trains approved for three suburban lines"
-    body = ["Late trains approved for three suburban lines", "The regional transport authority approved a new timetable."]
+    body = [
+        "Late trains approved for three suburban lines",
+        "The regional transport authority approved a new timetable.",
+    ]
     assert strip_headline(body, title) == (body[1:], True)
-    assert strip_headline(["Politics", "Late trains approved for three suburban lines", body[1]], title + " | Northgate Herald")[0] == ["Politics", body[1]]
+    assert strip_headline(
+        ["Politics", "Late trains approved for three suburban lines", body[1]], title + " | Northgate Herald"
+    )[0] == ["Politics", body[1]]
     assert strip_headline(["“Late trains approved” for three suburban lines"], title)[1]  # quotes folded
     lede = "Late trains approved for three suburban lines will run from October, the authority said on Monday after a long debate."
     assert strip_headline([lede], title) == ([lede], False)  # a lede that opens with the headline's words stays
@@ -82,8 +98,10 @@ def test_clean_keeps_the_headline_in_the_title_not_the_body():
     from cleaning.config import CleanConfig
 
     paras = [
-        "The regional transport authority approved a new timetable on Monday that adds late-night trains on three suburban lines.",
-        "Officials said the change, which starts in October, follows two years of complaints from shift workers and hospital staff.",
+        "The regional transport authority approved a new timetable on Monday that adds late-night trains on three "
+        "suburban lines.",
+        "Officials said the change, which starts in October, follows two years of complaints from shift workers and "
+        "hospital staff.",
     ]
     html = (
         "<html><head><title>Late trains approved - Northgate Herald</title></head><body><article>"
@@ -95,7 +113,9 @@ def test_clean_keeps_the_headline_in_the_title_not_the_body():
 
 
 def test_labelled_time_stamps_leave_the_body():
-    body, info = strip_wire_furniture(["Updated at 1:23 p.m. EDT", TEXT, "Posted 9:05am", "Updated at 1:23 p.m. the council met again."])
+    body, info = strip_wire_furniture(
+        ["Updated at 1:23 p.m. EDT", TEXT, "Posted 9:05am", "Updated at 1:23 p.m. the council met again."]
+    )
     assert body == [TEXT, "Updated at 1:23 p.m. the council met again."]
     assert info.stamps == []  # no date to keep
 

@@ -41,7 +41,7 @@ def test_valid_config_resolves_paths(tmp_path):
 
 
 def test_unknown_key_names_the_line(tmp_path):
-    text = GOOD.replace('max_items = 10', 'max_itmes = 10')
+    text = GOOD.replace("max_items = 10", "max_itmes = 10")
     with pytest.raises(ConfigError, match=r"sources.toml:14: unknown key 'max_itmes'"):
         load_config(write(tmp_path, text))
 
@@ -73,7 +73,7 @@ def test_missing_config_file(tmp_path):
 def test_cli_reports_config_error_without_traceback(tmp_path, capsys):
     from cleaning.cli import main
 
-    path = write(tmp_path, GOOD.replace("kind = \"local\"", "kind = \"ftp\""))
+    path = write(tmp_path, GOOD.replace('kind = "local"', 'kind = "ftp"'))
     assert main(["run", "--config", str(path)]) == 2
     err = capsys.readouterr().err
     assert "unknown kind 'ftp'" in err and "Traceback" not in err
@@ -132,7 +132,11 @@ def write_with(tmp_path: Path, section: str, line: str) -> Path:
         # allow lists that would switch the address guard off
         ("fetch", 'allow_networks = ["0.0.0.0/0"]', r"'allow_networks' entry '0.0.0.0/0' covers public addresses"),
         ("fetch", 'allow_networks = ["::/0"]', r"'allow_networks' entry '::/0' covers public addresses"),
-        ("fetch", 'allow_networks = ["10.0.0.0/8", "0.0.0.0/1"]', r"'allow_networks' entry '0.0.0.0/1' covers public addresses"),
+        (
+            "fetch",
+            'allow_networks = ["10.0.0.0/8", "0.0.0.0/1"]',
+            r"'allow_networks' entry '0.0.0.0/1' covers public addresses",
+        ),
         ("fetch", 'allow_networks = ["8.8.8.8/32"]', r"'allow_networks' entry '8.8.8.8/32' covers public addresses"),
         ("fetch", 'allow_networks = ["2000::/3"]', r"'allow_networks' entry '2000::/3' covers public addresses"),
     ],
@@ -155,7 +159,9 @@ def test_private_allow_lists_load_and_the_switch_allows_public_ones(tmp_path):
     private = 'allow_networks = ["127.0.0.0/8", "10.1.0.0/16", "fd00::/8", "169.254.169.254", "::1"]'
     config = load_config(write_with(tmp_path, "fetch", private))
     assert config.fetch.allow_networks == ("127.0.0.0/8", "10.1.0.0/16", "fd00::/8", "169.254.169.254/32", "::1/128")
-    opened = load_config(write_with(tmp_path, "fetch", 'allow_networks = ["0.0.0.0/0", "::/0"]\nallow_networks_include_public = true'))
+    opened = load_config(
+        write_with(tmp_path, "fetch", 'allow_networks = ["0.0.0.0/0", "::/0"]\nallow_networks_include_public = true')
+    )
     assert opened.fetch.allow_networks == ("0.0.0.0/0", "::/0")
     assert opened.fetch.allow_networks_include_public is True
 
@@ -189,7 +195,9 @@ def test_settings_built_in_python_are_checked_too():
 def test_mirror_of_the_wrong_type_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match=r"sources.toml:14: 'mirror' must be a table of str, got str 'pages'"):
         load_config(write(tmp_path, GOOD.replace("max_items = 10", 'mirror = "pages"')))
-    with pytest.raises(ConfigError, match=r"sources.toml:14: 'mirror' value for 'https://wire.example/' must be str, got int 1"):
+    with pytest.raises(
+        ConfigError, match=r"sources.toml:14: 'mirror' value for 'https://wire.example/' must be str, got int 1"
+    ):
         load_config(write(tmp_path, GOOD.replace("max_items = 10", 'mirror = { "https://wire.example/" = 1 }')))
     with pytest.raises(ConfigError, match=r"sources.toml:14: 'mirror' must be a table of str, got list"):
         load_config(write(tmp_path, GOOD.replace("max_items = 10", 'mirror = ["pages"]')))
@@ -216,7 +224,9 @@ def test_every_setting_can_be_written_and_reads_back_as_its_default(tmp_path):
 
     text = GOOD
     for name, cls in (("fetch", FetchConfig), ("clean", CleanConfig), ("dedup", DedupConfig)):
-        text += f"\n[{name}]\n" + "\n".join(f"{key} = {_toml_value(value)}" for key, value in asdict(cls()).items()) + "\n"
+        text += (
+            f"\n[{name}]\n" + "\n".join(f"{key} = {_toml_value(value)}" for key, value in asdict(cls()).items()) + "\n"
+        )
     config = load_config(write(tmp_path, text))
     assert (config.fetch, config.clean, config.dedup) == (FetchConfig(), CleanConfig(), DedupConfig())
 

@@ -51,7 +51,9 @@ def render_value(value) -> str:
     if isinstance(value, (tuple, list)):
         return "[" + ", ".join(render_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {render_value(v)}" for k, v in value.items()) + "}" if value else "{}"
+        return (
+            "{" + ", ".join(f"{json.dumps(k)} = {render_value(v)}" for k, v in value.items()) + "}" if value else "{}"
+        )
     raise TypeError(f"no rendering for {value!r}")
 
 
@@ -202,7 +204,9 @@ def test_table_lists_exactly_the_keys(section):
     keys = [f.name for f in dataclasses.fields(cls) if f.name not in internal]
     documented = list(TABLES[section])
     assert sorted(set(keys) - set(documented)) == [], f"{section}: keys missing from docs/configuration.md"
-    assert sorted(set(documented) - set(keys)) == [], f"{section}: keys in docs/configuration.md that {cls.__name__} does not have"
+    assert sorted(set(documented) - set(keys)) == [], (
+        f"{section}: keys in docs/configuration.md that {cls.__name__} does not have"
+    )
     assert documented == keys, f"{section}: list the keys in the order of {cls.__name__}"
 
 
@@ -229,7 +233,9 @@ def test_types_defaults_and_ranges(section, tmp_path):
             continue  # a default the loader supplies: checked in test_lake_default
         assert default_cell == render_default(field), where
         if field.name in limits:
-            assert render_range(*limits[field.name]) in allowed_cell, f"{where}: allowed should say {render_range(*limits[field.name])!r}"
+            assert render_range(*limits[field.name]) in allowed_cell, (
+                f"{where}: allowed should say {render_range(*limits[field.name])!r}"
+            )
         if hints[field.name] is bool:
             assert "`true` or `false`" in allowed_cell, where
         assert meaning, f"{where}: no meaning"
@@ -249,7 +255,9 @@ def test_source_ranges_are_the_loaders(tmp_path, no_network):
 
     def with_source(extra: str) -> Path:
         (tmp_path / "urls.txt").write_text("https://example.org/a\n", encoding="utf-8")
-        (tmp_path / "c.toml").write_text(f'[[sources]]\nname = "s"\nkind = "urls"\npath = "urls.txt"\n{extra}\n', encoding="utf-8")
+        (tmp_path / "c.toml").write_text(
+            f'[[sources]]\nname = "s"\nkind = "urls"\npath = "urls.txt"\n{extra}\n', encoding="utf-8"
+        )
         return tmp_path / "c.toml"
 
     hints = typing.get_type_hints(Source)
@@ -295,7 +303,9 @@ def test_doc_has_its_examples():
     assert "all-defaults" in names and "every-kind" in names, names
 
 
-@pytest.mark.parametrize("name,code", TOML_EXAMPLES, ids=[name or f"block{i}" for i, (name, _) in enumerate(TOML_EXAMPLES)])
+@pytest.mark.parametrize(
+    "name,code", TOML_EXAMPLES, ids=[name or f"block{i}" for i, (name, _) in enumerate(TOML_EXAMPLES)]
+)
 def test_doc_example_loads(name, code, tmp_path, monkeypatch, no_network):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     config = load_config(prepare(tmp_path / "example", code))

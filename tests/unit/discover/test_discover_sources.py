@@ -23,8 +23,13 @@ XML = {"Content-Type": "application/rss+xml"}
 
 
 def rss(items: list[tuple[str, str]], encoding: str = "utf-8") -> bytes:
-    body = "".join(f"<item><title>{t}</title><link>{link}</link><pubDate>Thu, 28 Aug 2025 06:00:00 GMT</pubDate></item>" for t, link in items)
-    return f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><title>T</title>{body}</channel></rss>'.encode(encoding)
+    body = "".join(
+        f"<item><title>{t}</title><link>{link}</link><pubDate>Thu, 28 Aug 2025 06:00:00 GMT</pubDate></item>"
+        for t, link in items
+    )
+    return f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><title>T</title>{body}</channel></rss>'.encode(
+        encoding
+    )
 
 
 def urlset(locs: list[str], news: bool = False) -> bytes:
@@ -39,12 +44,16 @@ def urlset(locs: list[str], news: bool = False) -> bytes:
 
     return (
         '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
-        'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">' + "".join(one(l) for l in locs) + "</urlset>"
+        'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">' + "".join(one(loc) for loc in locs) + "</urlset>"
     ).encode()
 
 
 def index(locs: list[str]) -> bytes:
-    return ('<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + "".join(f"<sitemap><loc>{l}</loc></sitemap>" for l in locs) + "</sitemapindex>").encode()
+    return (
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs)
+        + "</sitemapindex>"
+    ).encode()
 
 
 @pytest.fixture
@@ -59,22 +68,34 @@ def config_for(*sources: Source, **fetch) -> Config:
 
 
 def run(config: Config, **kwargs):
-    return discover_night(config, fetcher=loopback_fetcher(**{k: getattr(config.fetch, k) for k in ("max_sitemaps", "retries")}), **kwargs)
+    return discover_night(
+        config, fetcher=loopback_fetcher(**{k: getattr(config.fetch, k) for k in ("max_sitemaps", "retries")}), **kwargs
+    )
 
 
 def test_feed_items_resolved_and_capped(site):
-    site.routes["/rss"] = Reply(body=rss([("One", "/a/1.html"), ("Two", "https://news.example/a/2.html#top"), ("Three", "/a/3.html?utm_source=x")]), headers=XML)
+    site.routes["/rss"] = Reply(
+        body=rss(
+            [("One", "/a/1.html"), ("Two", "https://news.example/a/2.html#top"), ("Three", "/a/3.html?utm_source=x")]
+        ),
+        headers=XML,
+    )
     source = Source(name="wire", kind="feed", url=site.url("/rss", "news.example"), max_items=2)
     night = run(config_for(source))
     assert [c.url for c in night.candidates] == [site.url("/a/1.html", "news.example"), "https://news.example/a/2.html"]
-    assert night.candidates[0].title == "One" and night.candidates[0].published_at.isoformat() == "2025-08-28T06:00:00+00:00"
+    assert (
+        night.candidates[0].title == "One"
+        and night.candidates[0].published_at.isoformat() == "2025-08-28T06:00:00+00:00"
+    )
     assert night.over_limit == 1
 
 
 def test_seen_and_too_old_network_urls_are_dropped_before_the_cap(site):
     from datetime import datetime, timezone
 
-    site.routes["/rss"] = Reply(body=rss([("Old", "/a/old.html"), ("Seen", "/a/seen.html"), ("New", "/a/new.html")]), headers=XML)
+    site.routes["/rss"] = Reply(
+        body=rss([("Old", "/a/old.html"), ("Seen", "/a/seen.html"), ("New", "/a/new.html")]), headers=XML
+    )
     source = Source(name="wire", kind="feed", url=site.url("/rss", "news.example"), max_items=1)
     seen = {site.url("/a/seen.html", "news.example")}
     night = run(config_for(source), seen=seen, published_before=datetime(2025, 8, 28, 12, tzinfo=timezone.utc))
@@ -91,8 +112,16 @@ def test_seen_and_too_old_network_urls_are_dropped_before_the_cap(site):
         (b"   \n", "empty_feed"),
         (b"<rss><channel><item><title>broken", "bad_feed"),
         (b"this is not a feed at all", "bad_feed"),
-        (b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><rss><channel><item><link>&b;</link></item></channel></rss>', "unsafe_xml"),
-        ('<?xml version="1.0" encoding="utf-16"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><rss/>'.encode("utf-16"), "unsafe_xml"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><rss><channel><item><link>&b;</link></item></channel></rss>',
+            "unsafe_xml",
+        ),
+        (
+            '<?xml version="1.0" encoding="utf-16"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><rss/>'.encode(
+                "utf-16"
+            ),
+            "unsafe_xml",
+        ),
     ],
     ids=["empty", "blank", "truncated", "not-xml", "entities", "utf16-external-entity"],
 )
@@ -111,13 +140,19 @@ def test_unparseable_item_links_fail_alone(site):
     config = config_for(Source(name="wire", kind="feed", url=site.url("/rss", "news.example")))
     night = run(config)
     # feedparser drops the first link: the item is still accounted for
-    assert [(f.url.split("#")[-1], f.reason) for f in night.failures] == [("item-1", "feed_item_without_link"), ("http://news.example:99999/port", "bad_url")]
+    assert [(f.url.split("#")[-1], f.reason) for f in night.failures] == [
+        ("item-1", "feed_item_without_link"),
+        ("http://news.example:99999/port", "bad_url"),
+    ]
     assert [c.url.rsplit("/", 1)[1] for c in night.candidates] == ["fine.html"]
     result = fetch_shard(night.candidates, config, loopback_fetcher())
     assert [f.reason for f in result.failures] == ["http_404"]
     from cleaning.models import Candidate
 
-    odd = [Candidate(u, "wire", "test") for u in ("http://[::1/broken", "http://news.example:99999/port", site.url("/%zz", "news.example"))]
+    odd = [
+        Candidate(u, "wire", "test")
+        for u in ("http://[::1/broken", "http://news.example:99999/port", site.url("/%zz", "news.example"))
+    ]
     result = fetch_shard(odd, config, loopback_fetcher())
     assert [f.reason for f in result.failures] == ["bad_url", "bad_url", "http_404"]  # each accounted, none lost
 
@@ -139,10 +174,16 @@ def test_feed_body_that_names_a_local_file_is_not_opened(site, tmp_path):
 
 @pytest.mark.parametrize(
     "content_type,encoding",
-    [("application/rss+xml; charset=utf-8", "windows-1252"), ("text/xml", "iso-8859-1"), ("application/xml; charset=iso-8859-1", "utf-8")],
+    [
+        ("application/rss+xml; charset=utf-8", "windows-1252"),
+        ("text/xml", "iso-8859-1"),
+        ("application/xml; charset=iso-8859-1", "utf-8"),
+    ],
 )
 def test_feed_charsets(site, content_type, encoding):
-    site.routes["/rss"] = Reply(body=rss([("Café au lait à la une", "/a/cafe.html")], encoding=encoding), headers={"Content-Type": content_type})
+    site.routes["/rss"] = Reply(
+        body=rss([("Café au lait à la une", "/a/cafe.html")], encoding=encoding), headers={"Content-Type": content_type}
+    )
     night = run(config_for(Source(name="fr", kind="feed", url=site.url("/rss", "news.example"))))
     assert [c.title for c in night.candidates] == ["Café au lait à la une"]
 
@@ -161,7 +202,9 @@ def test_feed_items_pointing_at_private_addresses_are_refused(site, monkeypatch)
     dns = fake_dns({"intranet.test": "10.20.30.40", "metadata.test": "fd00:ec2::254", "router.test": "192.168.0.1"})
     real = socket.create_connection
     opened = []
-    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: opened.append(address[0]) or real(address, *a, **k))
+    monkeypatch.setattr(
+        socket, "create_connection", lambda address, *a, **k: opened.append(address[0]) or real(address, *a, **k)
+    )
     source = Source(name="evil", kind="feed", url=site.url("/rss", "feeds.example"))
     config = config_for(source)
     fetcher = loopback_fetcher(dns=dns)
@@ -187,9 +230,17 @@ def test_billion_laughs_sitemap_is_refused_fast(site):
 
 def test_sitemap_index_with_gzip_news_and_broken_children(site):
     host = "maps.example"
-    site.routes["/index.xml"] = Reply(body=index(["/news.xml", "/old.xml.gz", "/missing.xml", "/news.xml"]), headers={"Content-Type": "application/xml"})
-    site.routes["/news.xml"] = Reply(body=urlset([site.url(f"/n/{i}.html", host) for i in range(3)], news=True), headers={"Content-Type": "application/xml"})
-    site.routes["/old.xml.gz"] = Reply(body=gzip.compress(urlset(["/o/1.html"])), headers={"Content-Type": "application/x-gzip"})
+    site.routes["/index.xml"] = Reply(
+        body=index(["/news.xml", "/old.xml.gz", "/missing.xml", "/news.xml"]),
+        headers={"Content-Type": "application/xml"},
+    )
+    site.routes["/news.xml"] = Reply(
+        body=urlset([site.url(f"/n/{i}.html", host) for i in range(3)], news=True),
+        headers={"Content-Type": "application/xml"},
+    )
+    site.routes["/old.xml.gz"] = Reply(
+        body=gzip.compress(urlset(["/o/1.html"])), headers={"Content-Type": "application/x-gzip"}
+    )
     night = run(config_for(Source(name="maps", kind="sitemap", url=site.url("/index.xml", host))))
     urls = [c.url for c in night.candidates]
     assert urls == [site.url(f"/n/{i}.html", host) for i in range(3)] + [site.url("/o/1.html", host)]
@@ -201,22 +252,28 @@ def test_sitemap_index_with_gzip_news_and_broken_children(site):
 
 def test_sitemap_child_limit_and_plain_text_sitemaps(site):
     host = "maps.example"
-    site.routes["/index.xml"] = Reply(body=index([f"/s{i}.txt" for i in range(4)]), headers={"Content-Type": "application/xml"})
+    site.routes["/index.xml"] = Reply(
+        body=index([f"/s{i}.txt" for i in range(4)]), headers={"Content-Type": "application/xml"}
+    )
     for i in range(4):
-        site.routes[f"/s{i}.txt"] = Reply(body=f"https://news.example/{i}.html\n# not a url\n".encode(), headers={"Content-Type": "text/plain"})
+        site.routes[f"/s{i}.txt"] = Reply(
+            body=f"https://news.example/{i}.html\n# not a url\n".encode(), headers={"Content-Type": "text/plain"}
+        )
     night = run(config_for(Source(name="maps", kind="sitemap", url=site.url("/index.xml", host)), max_sitemaps=2))
     assert [c.url for c in night.candidates] == ["https://news.example/0.html", "https://news.example/1.html"]
     assert [f.reason for f in night.failures] == ["sitemap_skipped", "sitemap_skipped"]
 
 
 def test_urls_local_and_warc_sources(tmp_path, site):
-    from cleaning.fetch.warc import build_warc
     from cleaning.fetch import fetch_one
+    from cleaning.fetch.warc import build_warc
 
     (tmp_path / "pages").mkdir()
     (tmp_path / "pages" / "one.html").write_bytes(page("Local"))
     site.routes["/w.html"] = Reply(body=page("Warc"))
-    captured = fetch_one(loopback_fetcher(), site.url("/w.html", "archive.example"), Source(name="x", kind="urls", path="l"))
+    captured = fetch_one(
+        loopback_fetcher(), site.url("/w.html", "archive.example"), Source(name="x", kind="urls", path="l")
+    )
     response = loopback_fetcher().get(site.url("/w.html", "archive.example"))
     (tmp_path / "night.warc.gz").write_bytes(build_warc([(captured, response)]))
     (tmp_path / "list.txt").write_text(f"# comment\n{site.url('/w.html', 'archive.example')}\n\n")
@@ -240,7 +297,7 @@ def test_config_accepts_new_kinds(tmp_path):
     (tmp_path / "a.warc.gz").write_bytes(b"")
     (tmp_path / "sitemap.xml").write_bytes(urlset(["https://news.example/a.html"]))
     (tmp_path / "sources.toml").write_text(
-        '[fetch]\nper_host_concurrency = 2\nobey_robots = true\nskip_seen = false\n\n'
+        "[fetch]\nper_host_concurrency = 2\nobey_robots = true\nskip_seen = false\n\n"
         '[[sources]]\nname = "maps"\nkind = "sitemap"\nurl = "https://news.example/sitemap.xml"\ndelay_seconds = 2\n\n'
         '[[sources]]\nname = "disk-map"\nkind = "sitemap"\nurl = "sitemap.xml"\n\n'
         '[[sources]]\nname = "archive"\nkind = "warc"\npath = "a.warc.gz"\n'

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from cleaning.config import FetchConfig
-from cleaning.fetch import FetchError, Fetcher, check_address
+from cleaning.fetch import Fetcher, FetchError, check_address
 
 PAGE = b"<html><head><meta charset='utf-8'></head><body><p>Hello from loopback.</p></body></html>"
 
@@ -59,7 +59,9 @@ def server():
 
 
 def loopback_fetcher(**overrides) -> Fetcher:
-    settings = FetchConfig(allow_networks=("127.0.0.0/8",), delay_seconds=0, max_bytes=200_000, timeout_seconds=5, retries=0, **overrides)
+    settings = FetchConfig(
+        allow_networks=("127.0.0.0/8",), delay_seconds=0, max_bytes=200_000, timeout_seconds=5, retries=0, **overrides
+    )
     return Fetcher(settings)
 
 
@@ -74,7 +76,13 @@ def test_fetch_page_gzip_and_redirect(server):
 
 @pytest.mark.parametrize(
     "path,reason",
-    [("/gone", "http_404"), ("/error", "http_500"), ("/loop", "redirect_loop"), ("/big", "too_large"), ("/bomb", "too_large")],
+    [
+        ("/gone", "http_404"),
+        ("/error", "http_500"),
+        ("/loop", "redirect_loop"),
+        ("/big", "too_large"),
+        ("/bomb", "too_large"),
+    ],
 )
 def test_bad_responses_have_reasons(server, path, reason):
     base, _ = server
@@ -91,10 +99,16 @@ def test_loopback_refused_unless_allowed(server):
     assert len(httpd.seen) == before  # refused before any request was sent
 
 
-@pytest.mark.parametrize("ip", ["10.1.2.3", "192.168.0.10", "172.16.5.4", "169.254.169.254", "127.0.0.1", "::1", "fd00::1"])
+@pytest.mark.parametrize(
+    "ip", ["10.1.2.3", "192.168.0.10", "172.16.5.4", "169.254.169.254", "127.0.0.1", "::1", "fd00::1"]
+)
 def test_private_resolution_opens_no_socket(monkeypatch, ip):
     opened = []
-    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: opened.append(a) or (_ for _ in ()).throw(AssertionError("connected")))
+    monkeypatch.setattr(
+        socket,
+        "create_connection",
+        lambda *a, **k: opened.append(a) or (_ for _ in ()).throw(AssertionError("connected")),
+    )
     fake_dns = lambda host, port, **kw: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))]
     fetcher = Fetcher(FetchConfig(delay_seconds=0), resolve=fake_dns)
     with pytest.raises(FetchError, match="blocked_address"):

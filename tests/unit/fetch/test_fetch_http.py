@@ -17,8 +17,8 @@ import pytest
 from cleaning.config import Config, Source
 from cleaning.fetch import FetchError, fetch_one, fetch_shard
 from cleaning.fetch.httpclient import check_address, retry_after_seconds
-from cleaning.models import Candidate
 from cleaning.fetch.politeness import HostGate
+from cleaning.models import Candidate
 from tests.support import Reply, Site, fake_dns, loopback_fetcher, loopback_settings, page
 
 WEB = Source(name="web", kind="feed", url="https://feeds.example/rss")
@@ -55,7 +55,9 @@ def test_dripping_body_hits_the_total_timeout(site):
     site.routes["/drip"] = Reply(body=b"x" * 400, drip=0.01)  # 4 s at this pace; each byte is prompt
     started = time.monotonic()
     with pytest.raises(FetchError) as info:
-        loopback_fetcher(timeout_seconds=1.0, total_timeout_seconds=0.3, retries=0, obey_robots=False).get(site.url("/drip"))
+        loopback_fetcher(timeout_seconds=1.0, total_timeout_seconds=0.3, retries=0, obey_robots=False).get(
+            site.url("/drip")
+        )
     assert info.value.reason == "timeout"
     assert 0.25 < time.monotonic() - started < 1.0
 
@@ -125,7 +127,9 @@ def test_redirect_to_a_private_address_opens_no_socket(site, monkeypatch):
     site.routes["/go"] = Reply(301, b"", {"Location": "http://intranet.test/admin"})
     real = socket.create_connection
     opened = []
-    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: opened.append(address[0]) or real(address, *a, **k))
+    monkeypatch.setattr(
+        socket, "create_connection", lambda address, *a, **k: opened.append(address[0]) or real(address, *a, **k)
+    )
     dns = fake_dns({"intranet.test": "10.1.2.3"})
     with pytest.raises(FetchError, match="blocked_address"):
         loopback_fetcher(dns=dns, obey_robots=False).get(site.url("/go", "news.example"))
@@ -153,9 +157,13 @@ def test_gzip_bomb_is_cut_at_the_decompression_cap(site):
 
 def test_gzip_and_raw_deflate_bodies(site):
     body = page("Zipped")
-    site.routes["/gz"] = Reply(body=gzip.compress(body), headers={"Content-Type": "text/html", "Content-Encoding": "gzip"})
+    site.routes["/gz"] = Reply(
+        body=gzip.compress(body), headers={"Content-Type": "text/html", "Content-Encoding": "gzip"}
+    )
     raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
-    site.routes["/deflate"] = Reply(body=raw.compress(body) + raw.flush(), headers={"Content-Type": "text/html", "Content-Encoding": "deflate"})
+    site.routes["/deflate"] = Reply(
+        body=raw.compress(body) + raw.flush(), headers={"Content-Type": "text/html", "Content-Encoding": "deflate"}
+    )
     fetcher = loopback_fetcher(obey_robots=False)
     assert fetcher.get(site.url("/gz")).body == body
     assert fetcher.get(site.url("/deflate")).body == body
@@ -175,16 +183,26 @@ FRENCH = "Le café de la gare a fermé après soixante ans; les habitués regret
     "content_type,body,expected",
     [
         ("text/html; charset=iso-8859-1", f"<html><body><p>{FRENCH}</p></body></html>".encode("utf-8"), "utf-8"),
-        ("text/html; charset=utf-8", f"<html><head><meta charset='windows-1252'></head><body><p>{FRENCH}</p></body></html>".encode("cp1252"), "cp1252"),
-        ("text/html", f"<html><head><meta http-equiv='Content-Type' content='text/html; charset=iso-8859-15'></head><body><p>{FRENCH}</p></body></html>".encode("iso-8859-15"), "iso8859-15"),
+        (
+            "text/html; charset=utf-8",
+            f"<html><head><meta charset='windows-1252'></head><body><p>{FRENCH}</p></body></html>".encode("cp1252"),
+            "cp1252",
+        ),
+        (
+            "text/html",
+            f"<html><head><meta http-equiv='Content-Type' content='text/html; charset=iso-8859-15'></head><body><p>{FRENCH}</p></body></html>".encode(
+                "iso-8859-15"
+            ),
+            "iso8859-15",
+        ),
         ("text/html", f"<html><body><p>{FRENCH}</p></body></html>".encode("cp1252"), None),
         ("", f"<html><body><p>{FRENCH}</p></body></html>".encode("utf-8"), "utf-8"),
     ],
     ids=["latin1-header-over-utf8", "utf8-header-over-cp1252", "meta-only", "nothing-declared", "no-content-type"],
 )
 def test_wrong_or_missing_charsets_are_settled_at_fetch(site, content_type, body, expected):
-    from cleaning.clean.decode import decode_html
     from cleaning.charset import header_charset
+    from cleaning.clean.decode import decode_html
 
     site.routes["/page"] = Reply(body=body, headers={"Content-Type": content_type} if content_type else {})
     capture = fetch_one(loopback_fetcher(obey_robots=False), site.url("/page", "news.example"), WEB)
@@ -233,7 +251,18 @@ def test_per_host_concurrency_limit():
 
 @pytest.mark.parametrize(
     "ip",
-    ["10.0.0.1", "100.100.100.200", "0.0.0.0", "169.254.169.254", "fd00:ec2::254", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1", "fe80::1%eth0", "224.0.0.1"],
+    [
+        "10.0.0.1",
+        "100.100.100.200",
+        "0.0.0.0",
+        "169.254.169.254",
+        "fd00:ec2::254",
+        "::ffff:169.254.169.254",
+        "64:ff9b::a9fe:a9fe",
+        "2002:a9fe:a9fe::1",
+        "fe80::1%eth0",
+        "224.0.0.1",
+    ],
 )
 def test_address_guard_sees_through_ipv6_wrappers(ip):
     with pytest.raises(FetchError, match="blocked_address"):

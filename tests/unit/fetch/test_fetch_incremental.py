@@ -38,7 +38,10 @@ class Document:
 
 
 def rss(site: Site, names: list[str]) -> bytes:
-    items = "".join(f"<item><title>{n}</title><link>{site.url(f'/a/{n}.html', FEED_HOST)}?utm_source=rss</link></item>" for n in names)
+    items = "".join(
+        f"<item><title>{n}</title><link>{site.url(f'/a/{n}.html', FEED_HOST)}?utm_source=rss</link></item>"
+        for n in names
+    )
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>{items}</channel></rss>'.encode()
 
 
@@ -59,9 +62,13 @@ def world(tmp_path, monkeypatch):
     for name in map_items:
         site.routes[(MAP_HOST, f"/s/{name}.html")] = Reply(body=page(name.title()))
     site.flaky_up = False
-    site.routes[(FEED_HOST, "/a/flaky.html")] = lambda h: Reply(body=page("Flaky")) if site.flaky_up else Reply(503, b"busy", {"Content-Type": "text/plain"})
+    site.routes[(FEED_HOST, "/a/flaky.html")] = lambda h: (
+        Reply(body=page("Flaky")) if site.flaky_up else Reply(503, b"busy", {"Content-Type": "text/plain"})
+    )
     site.routes[(FEED_HOST, "/rss.xml")] = Document(rss(site, feed_items), "application/rss+xml", etag='"v1"')
-    site.routes[(MAP_HOST, "/sitemap.xml")] = Document(sitemap(site, map_items), "application/xml", last_modified="Mon, 01 Sep 2025 05:00:00 GMT")
+    site.routes[(MAP_HOST, "/sitemap.xml")] = Document(
+        sitemap(site, map_items), "application/xml", last_modified="Mon, 01 Sep 2025 05:00:00 GMT"
+    )
     (tmp_path / "sources.toml").write_text(
         f"""
 [pipeline]
@@ -77,12 +84,12 @@ backoff_seconds = 0.01
 [[sources]]
 name = "wire"
 kind = "feed"
-url = "{site.url('/rss.xml', FEED_HOST)}"
+url = "{site.url("/rss.xml", FEED_HOST)}"
 
 [[sources]]
 name = "maps"
 kind = "sitemap"
-url = "{site.url('/sitemap.xml', MAP_HOST)}"
+url = "{site.url("/sitemap.xml", MAP_HOST)}"
 """
     )
     config = load_config(tmp_path / "sources.toml")
@@ -99,10 +106,24 @@ def night(config, day: date) -> dict:
     found = next(s for s in manifest["stages"] if s["stage"] == "discover")
     fetched = [s for s in manifest["stages"] if s["stage"] == "fetch"]
     wd = f"{config.lake}/{pipeline.work_dir(day)}"
-    candidates = [r["url"] for s in found["shards"] for r in pq.read_table(f"{wd}/candidates/shard-{s:05d}.parquet").to_pylist()]
-    failures = [r for s in found["shards"] for r in pq.read_table(f"{wd}/failures/fetch-shard-{s:05d}.parquet").to_pylist()]
-    captures = [r for s in found["shards"] for r in pq.read_table(f"{config.lake}/raw/run_date={day}/shard-{s:05d}.parquet").to_pylist()]
-    return {"found": found, "fetched": fetched, "candidates": sorted(candidates), "failures": failures, "captures": captures}
+    candidates = [
+        r["url"] for s in found["shards"] for r in pq.read_table(f"{wd}/candidates/shard-{s:05d}.parquet").to_pylist()
+    ]
+    failures = [
+        r for s in found["shards"] for r in pq.read_table(f"{wd}/failures/fetch-shard-{s:05d}.parquet").to_pylist()
+    ]
+    captures = [
+        r
+        for s in found["shards"]
+        for r in pq.read_table(f"{config.lake}/raw/run_date={day}/shard-{s:05d}.parquet").to_pylist()
+    ]
+    return {
+        "found": found,
+        "fetched": fetched,
+        "candidates": sorted(candidates),
+        "failures": failures,
+        "captures": captures,
+    }
 
 
 def article_requests(site: Site, since: int) -> list[str]:
@@ -116,7 +137,9 @@ def test_nights_in_a_row(world):
     first = night(config, NIGHT)
     assert first["found"]["candidates"] == 7 and first["found"]["already_seen"] == 0
     assert len(first["captures"]) == 6
-    assert [(f["url"].rsplit("/", 1)[1], f["stage"], f["reason"], f["status"]) for f in first["failures"]] == [("flaky.html?utm_source=rss", "fetch", "http_503", 503)]
+    assert [(f["url"].rsplit("/", 1)[1], f["stage"], f["reason"], f["status"]) for f in first["failures"]] == [
+        ("flaky.html?utm_source=rss", "fetch", "http_503", 503)
+    ]
     assert sorted([c["url"] for c in first["captures"]] + [f["url"] for f in first["failures"]]) == first["candidates"]
     assert all(url.endswith("?utm_source=rss") for url in first["candidates"] if "/a/" in url)  # fetched as published
     wd = f"{config.lake}/{pipeline.work_dir(NIGHT)}"
@@ -140,7 +163,9 @@ def test_nights_in_a_row(world):
     assert map_hit.headers.get("if-modified-since") == "Mon, 01 Sep 2025 05:00:00 GMT"
     assert second["found"]["not_modified"] == 2 and second["found"]["already_seen"] == 6
     assert article_requests(site, mark) == ["/a/flaky.html"]
-    assert [c["url"].rsplit("/", 1)[1] for c in second["captures"]] == ["flaky.html?utm_source=rss"] and second["failures"] == []
+    assert [c["url"].rsplit("/", 1)[1] for c in second["captures"]] == ["flaky.html?utm_source=rss"] and second[
+        "failures"
+    ] == []
 
     # re-running night 1 gives night 1's candidates again, after night 2 ran: only earlier nights count as seen
     mark = len(site.hits)
@@ -157,11 +182,12 @@ def test_nights_in_a_row(world):
 
     # night 4: the feed gained a story; only that story is fetched
     site.routes[(FEED_HOST, "/a/four.html")] = Reply(body=page("Four"))
-    site.routes[(FEED_HOST, "/rss.xml")] = Document(rss(site, ["four", "one", "two", "three", "flaky"]), "application/rss+xml", etag='"v2"')
+    site.routes[(FEED_HOST, "/rss.xml")] = Document(
+        rss(site, ["four", "one", "two", "three", "flaky"]), "application/rss+xml", etag='"v2"'
+    )
     mark = len(site.hits)
     fourth = night(config, NIGHT + timedelta(days=3))
     assert article_requests(site, mark) == ["/a/four.html"] and fourth["found"]["not_modified"] == 1
-
 
 
 def test_raw_captures_still_feed_the_clean_step(world):
@@ -177,11 +203,20 @@ def test_old_state_partitions_are_pruned_but_never_newer_ones(tmp_path):
     from cleaning.store import Lake
 
     lake = Lake(str(tmp_path / "lake"))
-    for day in (NIGHT - timedelta(days=40), NIGHT - timedelta(days=20), NIGHT - timedelta(days=3), NIGHT + timedelta(days=5)):
+    for day in (
+        NIGHT - timedelta(days=40),
+        NIGHT - timedelta(days=20),
+        NIGHT - timedelta(days=3),
+        NIGHT + timedelta(days=5),
+    ):
         state.write_fetched(lake, day, 0, [])
         state.save_http_cache(lake, day, state.HttpCache(), keep_days=30)
         state.commit_night(lake, day)
     state.prune(lake, NIGHT, seen_days=30)
     nights = lambda folder: sorted({rel.split("run_date=")[1][:10] for rel in lake.list_files(folder, ".parquet")})
-    assert nights(state.FETCHED_DIR) == [str(NIGHT - timedelta(days=20)), str(NIGHT - timedelta(days=3)), str(NIGHT + timedelta(days=5))]
+    assert nights(state.FETCHED_DIR) == [
+        str(NIGHT - timedelta(days=20)),
+        str(NIGHT - timedelta(days=3)),
+        str(NIGHT + timedelta(days=5)),
+    ]
     assert nights(state.CACHE_DIR) == [str(NIGHT - timedelta(days=3)), str(NIGHT + timedelta(days=5))]

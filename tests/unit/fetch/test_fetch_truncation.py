@@ -70,7 +70,11 @@ class RawServer:
 
 
 def head(*lines: str) -> bytes:
-    return ("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n" + "".join(f"{line}\r\n" for line in lines) + "\r\n").encode()
+    return (
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+        + "".join(f"{line}\r\n" for line in lines)
+        + "\r\n"
+    ).encode()
 
 
 def chunked(body: bytes, size: int = 1000) -> bytes:
@@ -90,9 +94,11 @@ CASES = {
     # a chunk header that is not hex
     "chunk_header_not_hex": head("Transfer-Encoding: chunked") + chunked(BODY[:1000]) + b"zz\r\nmore\r\n0\r\n\r\n",
     # the gzip stream is cut, though the bytes sent match the (honest) Content-Length
-    "gzip_without_end": head("Content-Encoding: gzip", f"Content-Length: {len(GZIPPED) // 2}") + GZIPPED[: len(GZIPPED) // 2],
+    "gzip_without_end": head("Content-Encoding: gzip", f"Content-Length: {len(GZIPPED) // 2}")
+    + GZIPPED[: len(GZIPPED) // 2],
     "gzip_without_trailer": head("Content-Encoding: gzip", f"Content-Length: {len(GZIPPED) - 4}") + GZIPPED[:-4],
-    "deflate_without_end": head("Content-Encoding: deflate", f"Content-Length: {len(DEFLATED) // 2}") + DEFLATED[: len(DEFLATED) // 2],
+    "deflate_without_end": head("Content-Encoding: deflate", f"Content-Length: {len(DEFLATED) // 2}")
+    + DEFLATED[: len(DEFLATED) // 2],
     # gzip, and chunked, and cut: both layers broken
     "gzip_chunks_cut": head("Content-Encoding: gzip", "Transfer-Encoding: chunked") + chunked(GZIPPED, 300)[:700],
 }
@@ -179,17 +185,34 @@ def test_decompress_checks_the_end_of_the_stream():
 # ---------------------------------------------------------------- WARC
 def story(i: int) -> bytes:
     rng = random.Random(i)  # words that do not compress away, so a cut lands inside a record
-    words = " ".join("".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9))) for _ in range(300))
-    return (f"<html><head><title>Story {i}</title></head><body><article><h1>Story {i}</h1>"
-            f"<p>{words}.</p><p>{words[::-1]}.</p></article></body></html>").encode()
+    words = " ".join(
+        "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9))) for _ in range(300)
+    )
+    return (
+        f"<html><head><title>Story {i}</title></head><body><article><h1>Story {i}</h1>"
+        f"<p>{words}.</p><p>{words[::-1]}.</p></article></body></html>"
+    ).encode()
 
 
 def exchanges(n: int = 3):
     for i in range(n):
         url = f"https://wire.example/story/{i}"
-        capture = Capture(url=url, source="crawl", final_url=url, status=200, content_type="text/html; charset=utf-8",
-                          fetched_at=datetime(2025, 8, 28, 12, i, tzinfo=timezone.utc), body=story(i))
-        response = Response(url, 200, {"content-type": "text/html; charset=utf-8"}, story(i), raw_headers=[("Content-Type", "text/html; charset=utf-8")])
+        capture = Capture(
+            url=url,
+            source="crawl",
+            final_url=url,
+            status=200,
+            content_type="text/html; charset=utf-8",
+            fetched_at=datetime(2025, 8, 28, 12, i, tzinfo=timezone.utc),
+            body=story(i),
+        )
+        response = Response(
+            url,
+            200,
+            {"content-type": "text/html; charset=utf-8"},
+            story(i),
+            raw_headers=[("Content-Type", "text/html; charset=utf-8")],
+        )
         yield capture, response
 
 
@@ -252,7 +275,11 @@ def test_a_warc_source_turns_a_truncated_record_into_a_fetch_failure(tmp_path, h
     from cleaning.fetch import fetcher_for
 
     warc = cut_warc(tmp_path, how)
-    config = Config(path=tmp_path / "sources.toml", lake=str(tmp_path / "lake"), sources=(Source(name="crawl", kind="warc", path=str(warc)),))
+    config = Config(
+        path=tmp_path / "sources.toml",
+        lake=str(tmp_path / "lake"),
+        sources=(Source(name="crawl", kind="warc", path=str(warc)),),
+    )
     fetcher = fetcher_for(config)
     night = discover_night(config, fetcher=fetcher)
     assert not night.failures
@@ -299,10 +326,18 @@ def test_payloads_stored_chunked_or_zipped_are_decoded_and_checked(tmp_path):
         for name, (payload, extra) in payloads.items():
             headers = [("Content-Type", "text/html")] + [tuple(h.split(": ", 1)) for h in extra]
             http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
-            writer.write_record(writer.create_warc_record(f"https://other.example/{name}", "response", payload=io.BytesIO(payload), http_headers=http))
+            writer.write_record(
+                writer.create_warc_record(
+                    f"https://other.example/{name}", "response", payload=io.BytesIO(payload), http_headers=http
+                )
+            )
     pages = {p.url.rsplit("/", 1)[1]: p for p in iter_pages(path, with_bodies=True)}
     assert {name: p.problem for name, p in pages.items()} == {
-        "chunked": None, "chunked-cut": "truncated", "gzip": None, "gzip-cut": "truncated",
-        "gzip-chunked": None, "joined-but-labelled-chunked": None,
+        "chunked": None,
+        "chunked-cut": "truncated",
+        "gzip": None,
+        "gzip-cut": "truncated",
+        "gzip-chunked": None,
+        "joined-but-labelled-chunked": None,
     }
     assert all(pages[name].body == body for name in ("chunked", "gzip", "gzip-chunked", "joined-but-labelled-chunked"))
