@@ -557,7 +557,11 @@ def cmd_report(args) -> int:
     if withheld:
         print("withheld, not published: " + ", ".join(f"{table} {n}" for table, n in withheld.items()))
     seconds: dict[str, float] = {}
-    for stats in manifest.get("stages", []):
+    from cleaning.plan import STAGES
+
+    for stats in sorted(
+        manifest.get("stages", []), key=lambda s: STAGES.index(s["stage"]) if s["stage"] in STAGES else 99
+    ):
         seconds[stats["stage"]] = seconds.get(stats["stage"], 0.0) + float(stats.get("seconds", 0.0))
     if seconds:
         print("seconds: " + ", ".join(f"{stage} {s:.1f}" for stage, s in seconds.items()))

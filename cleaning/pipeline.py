@@ -23,6 +23,7 @@ from cleaning import layout, schema
 from cleaning.config import Config
 from cleaning.crash import crash_point
 from cleaning.models import Candidate, Capture, Failure
+from cleaning.plan import STAGES
 from cleaning.publish import RunFailed  # noqa: F401 (raised by publish; callers catch it from here)
 from cleaning.store import Lake
 
@@ -53,9 +54,8 @@ def _recorded(stage_fn):
 
 
 def read_stats(lake: Lake, run_date: date) -> list[dict]:
-    order = ["discover", "fetch", "clean", "furniture", "sign", "dedup"]
     stats = [lake.read_json(rel) for rel in lake.list_files(f"{layout.work_dir(run_date)}/stats", ".json")]
-    return sorted(stats, key=lambda s: (order.index(s["stage"]) if s["stage"] in order else 99, s.get("shard", -1)))
+    return sorted(stats, key=lambda s: (STAGES.index(s["stage"]) if s["stage"] in STAGES else 99, s.get("shard", -1)))
 
 
 def _workers() -> int:

@@ -21,6 +21,10 @@ from zoneinfo import ZoneInfo
 
 from cleaning.config import Config
 
+# The steps of a night, in order: run_night runs them, read_stats and `cleaning report` list their
+# counts in this order, and the DAG has one task (or one mapped task) per step after `plan`.
+STAGES = ("discover", "fetch", "clean", "furniture", "sign", "dedup", "publish")
+
 
 class PlanError(ValueError):
     """The parameters contradict each other, the config or the lake."""
