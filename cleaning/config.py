@@ -501,6 +501,8 @@ def load_config(path: str | Path, lake: str | None = None) -> Config:
         sections[name] = checked
 
     pipeline = sections["pipeline"]
+    if "lake" in pipeline and not pipeline["lake"].strip():
+        raise loc.error("'lake' is empty: name a folder or an s3://bucket/prefix URI", "lake", "pipeline")
     if "lake" in pipeline and "://" not in pipeline["lake"]:
         pipeline["lake"] = _resolve(base, pipeline["lake"])
     lake_root = lake or pipeline.pop("lake", None) or _resolve(base, "lake")
@@ -519,6 +521,10 @@ def load_config(path: str | Path, lake: str | None = None) -> Config:
     seen_names = set()
     for index, item in enumerate(raw_sources):
         header = "sources"
+        if not isinstance(item, dict):
+            raise loc.error(
+                f"source #{index + 1} is {item!r}, not a table: write each source as [[sources]]", "sources"
+            )
         for key in item:
             if key not in _SOURCE_KEYS:
                 raise loc.error(

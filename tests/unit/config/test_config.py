@@ -238,3 +238,18 @@ def test_cli_reports_a_bad_number_without_traceback(tmp_path, capsys):
     assert main(["run", "--config", str(path)]) == 2
     err = capsys.readouterr().err
     assert "sources.toml:17: 'total_timeout_seconds' must be a finite number" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "text, complaint",
+    [
+        ('[pipeline]\nlake = ""\n', "'lake' is empty"),
+        ("sources = [1]\n", "not a table"),
+        ('sources = ["ab"]\n', "not a table"),
+    ],
+)
+def test_empty_lake_and_sources_that_are_not_tables_are_config_errors(tmp_path, text, complaint):
+    path = tmp_path / "sources.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=complaint):
+        load_config(path)
