@@ -150,23 +150,8 @@ def _parser():
 
 def clean_html(body: bytes, url: str | None, content_type: str | None, settings: CleanConfig) -> CleanPage:
     """Raises :class:`Rejected` when the page yields no article."""
-    if not body or not body.strip():
-        raise Rejected("empty", "no bytes")
-    if b"\x00" in body[:2048] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise Rejected("not_html", "binary content")
-    html = decode_html(body, content_type)
-    if "<" not in html[:5000]:
-        raise Rejected("not_html", "no markup in the first 5000 characters")
-    if _looks_binary(body[:8192], html[:8192]):
-        raise Rejected("not_html", "binary content (control bytes or undecodable characters)")
-
-    from lxml import etree
-    from lxml import html as lxml_html
-
-    try:
-        tree = lxml_html.document_fromstring(html, parser=_parser())
-    except (etree.ParserError, ValueError) as exc:
-        raise Rejected("unparseable", str(exc)) from None
+    html = _decoded(body, content_type)
+    tree = _parsed(html)
     meta = read_meta(tree)
     cards = find_cards(tree, url or meta.canonical_url)  # read before trafilatura edits the tree
 
@@ -176,19 +161,60 @@ def clean_html(body: bytes, url: str | None, content_type: str | None, settings:
         raise Rejected("error_page", meta.title)
     if not text:
         raise Rejected("empty", "no main text found")
-    if document is not None:
-        meta.title = meta.title or document.title
-        meta.site_name = meta.site_name or document.sitename
-        if not meta.authors and document.author:
-            meta.authors = [a.strip() for a in document.author.split(";") if a.strip()]
-        meta.language = meta.language or getattr(document, "language", None)
+    _fill_from_document(meta, document)
 
     paragraphs = tidy(text).split("\n")
     paragraphs, repeated = remove_repeats(paragraphs, settings.repeat_min_words)
     paragraphs, furniture = strip_generic(paragraphs)
     paragraphs, _ = strip_headline(paragraphs, meta.title)
     paragraphs, wire = strip_wire_furniture(paragraphs)
+    _fill_from_wire(meta, wire)
 
+    body_text = "\n\n".join(paragraphs)
+    _check_is_article(body_text, paragraphs, html, cards, settings)
+    return CleanPage(
+        body_text, meta, wire.wire_agency, wire.attribution, repeated, furniture, method, replacement_count(html)
+    )
+
+
+def _decoded(body: bytes, content_type: str | None) -> str:
+    """The page as text; raises :class:`Rejected` for what is not a web page at all."""
+    if not body or not body.strip():
+        raise Rejected("empty", "no bytes")
+    if b"\x00" in body[:2048] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise Rejected("not_html", "binary content")
+    html = decode_html(body, content_type)
+    if "<" not in html[:5000]:
+        raise Rejected("not_html", "no markup in the first 5000 characters")
+    if _looks_binary(body[:8192], html[:8192]):
+        raise Rejected("not_html", "binary content (control bytes or undecodable characters)")
+    return html
+
+
+def _parsed(html: str):
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        return lxml_html.document_fromstring(html, parser=_parser())
+    except (etree.ParserError, ValueError) as exc:
+        raise Rejected("unparseable", str(exc)) from None
+
+
+def _fill_from_document(meta: PageMeta, document) -> None:
+    """What the page's own metadata left empty, from trafilatura's reading of it."""
+    if document is None:
+        return
+    meta.title = meta.title or document.title
+    meta.site_name = meta.site_name or document.sitename
+    if not meta.authors and document.author:
+        meta.authors = [a.strip() for a in document.author.split(";") if a.strip()]
+    meta.language = meta.language or getattr(document, "language", None)
+
+
+def _fill_from_wire(meta: PageMeta, wire) -> None:
+    """Date stamps and bylines the wire rules took out of the body become metadata, when the
+    page's own metadata had none."""
     for label, date_text in wire.stamps:
         stamp = parse_stamp(date_text)
         if stamp is None:
@@ -201,7 +227,9 @@ def clean_html(body: bytes, url: str | None, content_type: str | None, settings:
     if not meta.authors and wire.bylines:
         meta.authors = [re.sub(r"^(?:by|written by|words by)\s+", "", wire.bylines[0], flags=re.IGNORECASE)]
 
-    body_text = "\n\n".join(paragraphs)
+
+def _check_is_article(body_text: str, paragraphs: list[str], html: str, cards, settings: CleanConfig) -> None:
+    """Raises :class:`Rejected` for a paywall stub, a body under the floor, or an index page."""
     words = word_count(body_text)
     if words < PAYWALL_STUB_WORDS and (PAYWALL.search(body_text) or PAYWALL.search(html)):
         raise Rejected("paywall", f"{words} words and a subscription prompt: a paywall stub")
@@ -210,10 +238,6 @@ def clean_html(body: bytes, url: str | None, content_type: str | None, settings:
     evidence = index_evidence(paragraphs, cards)
     if evidence.is_index:
         raise Rejected("not_article", f"a list of teasers, not a story: {evidence.describe()}")
-
-    return CleanPage(
-        body_text, meta, wire.wire_agency, wire.attribution, repeated, furniture, method, replacement_count(html)
-    )
 
 
 _BINARY_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20)])
