@@ -166,6 +166,155 @@ def _date(plan: dict):
     return date.fromisoformat(plan["run_date"])
 
 
+# ---------------------------------------------------------------- tasks: one call into cleaning each
+@task(retries=0)
+def plan(params=None, data_interval_start=None, dag_run=None) -> dict:
+    """Fix the run date and options for every later task (`cleaning.plan.make_plan`, the same
+    rules as `cleaning run`), then take the date's lease: a second run of the date, scheduled
+    or manual, stops here with the holder's name."""
+    from cleaning import lease
+    from cleaning.config import ConfigError
+    from cleaning.plan import PlanError, make_plan
+
+    conf = dict(getattr(dag_run, "conf", None) or {})
+    unknown_keys = sorted(set(conf) - set(PARAMS))
+    if unknown_keys:
+        raise _fail(f"unknown parameter(s) {unknown_keys}; expected some of {sorted(PARAMS)}")
+    try:
+        config = _config()
+    except ConfigError as exc:
+        raise _fail(f"bad configuration: {exc}") from None
+    interval_date = None
+    if data_interval_start is not None:
+        interval_date = pendulum.instance(data_interval_start).in_timezone(TIMEZONE).date()
+    run_type = getattr(dag_run, "run_type", None)
+    run_type = str(getattr(run_type, "value", run_type) or "")  # "scheduled", "backfill", "manual", ...
+    try:
+        chosen = make_plan(
+            config,
+            run_date=params.get("run_date"),
+            sources=params.get("sources") or (),
+            reprocess=params.get("reprocess"),
+            dry_run=params.get("dry_run"),
+            jaccard_threshold=params.get("jaccard_threshold"),
+            containment_threshold=params.get("containment_threshold"),
+            interval_date=interval_date,
+            run_type=run_type,
+        ).to_dict()
+    except PlanError as exc:
+        raise _fail(str(exc)) from None
+    if TIMEZONE != config.timezone:
+        log.warning("the DAG's timezone %s differs from [pipeline] timezone %s", TIMEZONE, config.timezone)
+    chosen["owner"] = f"airflow-{getattr(dag_run, 'dag_id', 'news_nightly')}-{getattr(dag_run, 'run_id', 'run')}"
+    try:
+        lease.acquire(pipeline_lake(config), _date(chosen), chosen["owner"], config.lease_hours, pid=None)
+    except lease.LeaseHeld as exc:
+        raise _fail(str(exc)) from None
+    log.info("plan: %s (lake %s, config %s)", chosen, config.lake, config.path)
+    return chosen
+
+
+@task(**NETWORK)
+def discover(plan: dict) -> list[int]:
+    """Read each source's feed or list and write tonight's candidate URLs, one file per shard.
+    A source that cannot be read is recorded in `failures` and the night goes on. With
+    `reprocess`: no discovery, the shards of the kept raw captures are returned."""
+    from cleaning import pipeline
+
+    try:
+        shards = pipeline.start_night(_config(plan), _date(plan), plan["sources"] or None, plan["reprocess"])
+    except FileNotFoundError as exc:
+        raise _fail(str(exc)) from None
+    log.info("discover: %s shards", len(shards))
+    return shards
+
+
+@task(**NETWORK, max_active_tis_per_dagrun=4)
+def fetch(shard: int, plan: dict) -> int:
+    """Fetch one shard's pages politely and keep the raw captures (`raw/run_date=D/`).
+    A page that cannot be fetched is recorded in `failures`. Skipped work with `reprocess`."""
+    from cleaning import pipeline
+
+    if plan["reprocess"]:
+        log.info("reprocess: shard %s is not fetched again", shard)
+        return shard
+    log.info("fetch: %s", pipeline.fetch(_config(plan), _date(plan), shard))
+    return shard
+
+
+@task
+def clean(shard: int, plan: dict) -> int:
+    """Extract and clean one shard's captured pages (trafilatura + our rules)."""
+    from cleaning import pipeline
+
+    log.info("clean: %s", pipeline.clean(_config(plan), _date(plan), shard))
+    return shard
+
+
+@task
+def furniture(plan: dict, cleaned: list[int]) -> None:
+    """Learn each site's recurring lines (site furniture) over all of tonight's shards."""
+    from cleaning import pipeline
+
+    log.info("furniture: %s", pipeline.learn_furniture(_config(plan), _date(plan)))
+
+
+@task
+def sign(shard: int, plan: dict) -> int:
+    """Strip the learned furniture from one shard and compute its MinHash signatures."""
+    from cleaning import pipeline
+
+    log.info("sign: %s", pipeline.sign(_config(plan), _date(plan), shard))
+    return shard
+
+
+@task
+def dedup(plan: dict, signed: list[int]) -> dict:
+    """Decide exact and near duplicates over tonight's signatures and the history window."""
+    from cleaning import pipeline
+
+    stats = pipeline.dedup(_config(plan), _date(plan))
+    log.info("dedup: %s", stats)
+    return stats
+
+
+@task(outlets=list(TABLE_ASSETS.values()))
+def publish(plan: dict, decided: dict, outlet_events=None) -> dict:
+    """Publish the night's partitions and manifest, log the per-source summary, and update
+    the tables' Assets. Fails without retry when the failure share passes the bound; is
+    skipped (no Asset events) in a dry run."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from cleaning import lease, pipeline
+    from cleaning.publish import format_summary, partition_file
+
+    config = _config(plan)
+    run_date = _date(plan)
+    owner = plan.get("owner")
+    try:
+        manifest = pipeline.publish(config, run_date, dry_run=plan["dry_run"], owner=owner)
+    except pipeline.RunFailed as exc:
+        lease.release(pipeline_lake(config), run_date, owner)
+        raise _fail(f"run {run_date} FAILED: {exc}") from None
+    except lease.LeaseHeld as exc:
+        raise _fail(str(exc)) from None
+    lease.release(pipeline_lake(config), run_date, owner)  # the night is over: the date is free
+    log.info("run %s summary:\n%s", run_date, format_summary(manifest["summary"]))
+    if plan["dry_run"]:
+        raise AirflowSkipException(
+            f"dry run: nothing published for {run_date} (rows that would be published: {manifest['rows']})"
+        )
+    for table, asset in TABLE_ASSETS.items():
+        outlet_events[asset].extra = {
+            "run_date": run_date.isoformat(),
+            "lake": config.lake,
+            "path": partition_file(table, run_date),
+            "rows": manifest["rows"][table],
+        }
+    return manifest["rows"]
+
+
+# ---------------------------------------------------------------- the DAG: schedule and wiring
 @dag(
     dag_id="news_nightly",
     schedule=CronDataIntervalTimetable(SCHEDULE, timezone=TIMEZONE),
@@ -184,144 +333,8 @@ def _date(plan: dict):
     tags=["news"],
 )
 def news_nightly():
-    @task(retries=0)
-    def plan(params=None, data_interval_start=None, dag_run=None) -> dict:
-        """Fix the run date and options for every later task (`cleaning.plan.make_plan`, the same
-        rules as `cleaning run`), then take the date's lease: a second run of the date, scheduled
-        or manual, stops here with the holder's name."""
-        from cleaning import lease
-        from cleaning.config import ConfigError
-        from cleaning.plan import PlanError, make_plan
-
-        conf = dict(getattr(dag_run, "conf", None) or {})
-        unknown_keys = sorted(set(conf) - set(PARAMS))
-        if unknown_keys:
-            raise _fail(f"unknown parameter(s) {unknown_keys}; expected some of {sorted(PARAMS)}")
-        try:
-            config = _config()
-        except ConfigError as exc:
-            raise _fail(f"bad configuration: {exc}") from None
-        interval_date = None
-        if data_interval_start is not None:
-            interval_date = pendulum.instance(data_interval_start).in_timezone(TIMEZONE).date()
-        run_type = getattr(dag_run, "run_type", None)
-        run_type = str(getattr(run_type, "value", run_type) or "")  # "scheduled", "backfill", "manual", ...
-        try:
-            chosen = make_plan(
-                config,
-                run_date=params.get("run_date"),
-                sources=params.get("sources") or (),
-                reprocess=params.get("reprocess"),
-                dry_run=params.get("dry_run"),
-                jaccard_threshold=params.get("jaccard_threshold"),
-                containment_threshold=params.get("containment_threshold"),
-                interval_date=interval_date,
-                run_type=run_type,
-            ).to_dict()
-        except PlanError as exc:
-            raise _fail(str(exc)) from None
-        if TIMEZONE != config.timezone:
-            log.warning("the DAG's timezone %s differs from [pipeline] timezone %s", TIMEZONE, config.timezone)
-        chosen["owner"] = f"airflow-{getattr(dag_run, 'dag_id', 'news_nightly')}-{getattr(dag_run, 'run_id', 'run')}"
-        try:
-            lease.acquire(pipeline_lake(config), _date(chosen), chosen["owner"], config.lease_hours, pid=None)
-        except lease.LeaseHeld as exc:
-            raise _fail(str(exc)) from None
-        log.info("plan: %s (lake %s, config %s)", chosen, config.lake, config.path)
-        return chosen
-
-    @task(**NETWORK)
-    def discover(plan: dict) -> list[int]:
-        """Read each source's feed or list and write tonight's candidate URLs, one file per shard.
-        A source that cannot be read is recorded in `failures` and the night goes on. With
-        `reprocess`: no discovery, the shards of the kept raw captures are returned."""
-        from cleaning import pipeline
-
-        try:
-            shards = pipeline.start_night(_config(plan), _date(plan), plan["sources"] or None, plan["reprocess"])
-        except FileNotFoundError as exc:
-            raise _fail(str(exc)) from None
-        log.info("discover: %s shards", len(shards))
-        return shards
-
-    @task(**NETWORK, max_active_tis_per_dagrun=4)
-    def fetch(shard: int, plan: dict) -> int:
-        """Fetch one shard's pages politely and keep the raw captures (`raw/run_date=D/`).
-        A page that cannot be fetched is recorded in `failures`. Skipped work with `reprocess`."""
-        from cleaning import pipeline
-
-        if plan["reprocess"]:
-            log.info("reprocess: shard %s is not fetched again", shard)
-            return shard
-        log.info("fetch: %s", pipeline.fetch(_config(plan), _date(plan), shard))
-        return shard
-
-    @task
-    def clean(shard: int, plan: dict) -> int:
-        """Extract and clean one shard's captured pages (trafilatura + our rules)."""
-        from cleaning import pipeline
-
-        log.info("clean: %s", pipeline.clean(_config(plan), _date(plan), shard))
-        return shard
-
-    @task
-    def furniture(plan: dict, cleaned: list[int]) -> None:
-        """Learn each site's recurring lines (site furniture) over all of tonight's shards."""
-        from cleaning import pipeline
-
-        log.info("furniture: %s", pipeline.learn_furniture(_config(plan), _date(plan)))
-
-    @task
-    def sign(shard: int, plan: dict) -> int:
-        """Strip the learned furniture from one shard and compute its MinHash signatures."""
-        from cleaning import pipeline
-
-        log.info("sign: %s", pipeline.sign(_config(plan), _date(plan), shard))
-        return shard
-
-    @task
-    def dedup(plan: dict, signed: list[int]) -> dict:
-        """Decide exact and near duplicates over tonight's signatures and the history window."""
-        from cleaning import pipeline
-
-        stats = pipeline.dedup(_config(plan), _date(plan))
-        log.info("dedup: %s", stats)
-        return stats
-
-    @task(outlets=list(TABLE_ASSETS.values()))
-    def publish(plan: dict, decided: dict, outlet_events=None) -> dict:
-        """Publish the night's partitions and manifest, log the per-source summary, and update
-        the tables' Assets. Fails without retry when the failure share passes the bound; is
-        skipped (no Asset events) in a dry run."""
-        from airflow.sdk.exceptions import AirflowSkipException
-
-        from cleaning import lease, pipeline
-        from cleaning.publish import format_summary, partition_file
-
-        config = _config(plan)
-        run_date = _date(plan)
-        owner = plan.get("owner")
-        try:
-            manifest = pipeline.publish(config, run_date, dry_run=plan["dry_run"], owner=owner)
-        except pipeline.RunFailed as exc:
-            lease.release(pipeline_lake(config), run_date, owner)
-            raise _fail(f"run {run_date} FAILED: {exc}") from None
-        except lease.LeaseHeld as exc:
-            raise _fail(str(exc)) from None
-        lease.release(pipeline_lake(config), run_date, owner)  # the night is over: the date is free
-        log.info("run %s summary:\n%s", run_date, format_summary(manifest["summary"]))
-        if plan["dry_run"]:
-            raise AirflowSkipException(
-                f"dry run: nothing published for {run_date} (rows that would be published: {manifest['rows']})"
-            )
-        for table, asset in TABLE_ASSETS.items():
-            outlet_events[asset].extra = {
-                "run_date": run_date.isoformat(),
-                "lake": config.lake,
-                "path": partition_file(table, run_date),
-                "rows": manifest["rows"][table],
-            }
-        return manifest["rows"]
+    """Wiring only: plan, then discover; fetch, clean and sign mapped over the shards; furniture
+    between clean and sign; dedup and publish once."""
 
     def mapped(fn):  # a mapped task does not take its docstring as doc_md by itself
         return fn.override(doc_md=fn.function.__doc__).partial
