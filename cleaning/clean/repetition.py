@@ -18,6 +18,7 @@ tiny for articles.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from cleaning.clean.text import comparison_key, word_count
 
@@ -54,29 +55,45 @@ def _key(sentence: str) -> str:
     return comparison_key(_UPDATED_STAMP.sub("", sentence, count=1))
 
 
-def remove_repeats(paragraphs: list[str], min_words: int = 8) -> tuple[list[str], int]:
-    """Drop repeated runs of at least ``min_words`` words; returns (paragraphs, words removed)."""
-    units: list[tuple[int, str]] = []  # (paragraph index, sentence)
-    for index, paragraph in enumerate(paragraphs):
-        units.extend((index, sentence) for sentence in split_sentences(paragraph))
-    keys = [_key(sentence) for _, sentence in units]
-    ends = [bool(_ENDS_SENTENCE.search(sentence)) for _, sentence in units]
-    if len(set(keys)) == len(keys):
-        # No sentence repeats. A repeat could still hide in a unit that runs together units
-        # kept apart earlier; such a unit's key starts with an unterminated unit's key.
-        opens = [k for k, e in zip(keys, ends) if k and not e]
-        if not any(len(k) > len(o) and k.startswith(o) for o in opens for k in keys):
-            return list(paragraphs), 0
-    words = [word_count(sentence) for _, sentence in units]
-    prose = [w >= PROSE_WORDS and e for w, e in zip(words, ends)]
+@dataclass
+class _Units:
+    """The page as sentences, with what the scan needs of each."""
 
-    # A copy may join what the original kept apart (a heading run into the next sentence when
-    # paragraphs are merged): since keys drop all spacing, the joined unit's key is exactly the
-    # concatenation of the earlier units' keys, so windows of a few earlier units are indexed too.
-    # Only units that do not end a sentence can run into the next one when joined, so windows
-    # start at such units and grow while the units before their last stay unterminated.
-    open_ended = [not e for e in ends]
-    starts: dict[str, list[int]] = {}
+    where: list[tuple[int, str]]  # (paragraph index, sentence)
+    keys: list[str]
+    ends: list[bool]  # ends in sentence punctuation
+    words: list[int]
+    prose: list[bool]
+
+    @classmethod
+    def of(cls, paragraphs: list[str]) -> _Units:
+        where = [
+            (index, sentence) for index, paragraph in enumerate(paragraphs) for sentence in split_sentences(paragraph)
+        ]
+        keys = [_key(sentence) for _, sentence in where]
+        ends = [bool(_ENDS_SENTENCE.search(sentence)) for _, sentence in where]
+        words = [word_count(sentence) for _, sentence in where]
+        return cls(where, keys, ends, words, [w >= PROSE_WORDS and e for w, e in zip(words, ends)])
+
+    def cannot_repeat(self) -> bool:
+        """No sentence repeats, and no unit runs together units kept apart earlier (such a unit's
+        key starts with an unterminated unit's key)."""
+        if len(set(self.keys)) != len(self.keys):
+            return False
+        opens = [k for k, e in zip(self.keys, self.ends) if k and not e]
+        return not any(len(k) > len(o) and k.startswith(o) for o in opens for k in self.keys)
+
+
+def _earlier_starts(units: _Units) -> dict[str, list[int]]:
+    """Key -> the units where text with that key starts, in order.
+
+    A copy may join what the original kept apart (a heading run into the next sentence when
+    paragraphs are merged): since keys drop all spacing, the joined unit's key is exactly the
+    concatenation of the earlier units' keys, so windows of a few earlier units are indexed too.
+    Only units that do not end a sentence can run into the next one when joined, so windows start
+    at such units and grow while the units before their last stay unterminated.
+    """
+    keys, starts = units.keys, {}
     for j, key in enumerate(keys):
         if not key:
             continue
@@ -84,49 +101,64 @@ def remove_repeats(paragraphs: list[str], min_words: int = 8) -> tuple[list[str]
         joined = key
         for width in JOIN_WIDTHS:
             last = j + width - 1
-            if last >= len(keys) or not open_ended[last - 1] or not keys[last]:
+            if last >= len(keys) or units.ends[last - 1] or not keys[last]:
                 break
             joined += keys[last]
             starts.setdefault(joined, []).append(j)
+    return starts
 
-    def extend(i: int, j: int) -> tuple[int, int, bool]:
-        """Units from i that repeat the text from j on: (count, words, any prose?)."""
-        a, b, total, has_prose = i, j, 0, False
-        while a < len(units) and b < i and keys[a]:
-            if keys[a] == keys[b]:
-                step = 1
-            else:
-                step = 0
-                if open_ended[b]:
-                    step = next((w for w in JOIN_WIDTHS if b + w <= i and keys[a] == "".join(keys[b : b + w])), 0)
-                if not step:
-                    break
-            total += words[a]
-            has_prose = has_prose or prose[a] or any(prose[b : b + step])
-            a, b = a + 1, b + step
-        return a - i, total, has_prose
 
-    drop = [False] * len(units)
+def _run_from(units: _Units, i: int, j: int) -> tuple[int, int, bool]:
+    """Units from i that repeat the text from j on: (count, words, any prose?)."""
+    keys = units.keys
+    a, b, total, has_prose = i, j, 0, False
+    while a < len(keys) and b < i and keys[a]:
+        if keys[a] == keys[b]:
+            step = 1
+        else:
+            step = 0
+            if not units.ends[b]:
+                step = next((w for w in JOIN_WIDTHS if b + w <= i and keys[a] == "".join(keys[b : b + w])), 0)
+            if not step:
+                break
+        total += units.words[a]
+        has_prose = has_prose or units.prose[a] or any(units.prose[b : b + step])
+        a, b = a + 1, b + step
+    return a - i, total, has_prose
+
+
+def _repeated(units: _Units, min_words: int) -> list[bool]:
+    """Left to right, the longest earlier run each position repeats, dropped when it is long and
+    holds prose."""
+    starts = _earlier_starts(units)
+    drop = [False] * len(units.keys)
     i = 0
-    while i < len(units):
+    while i < len(units.keys):
         best_len, best_words, best_prose = 0, 0, False
-        for j in starts.get(keys[i], ()) if keys[i] else ():
+        for j in starts.get(units.keys[i], ()) if units.keys[i] else ():
             if j >= i:
                 break
-            length, total, has_prose = extend(i, j)
+            length, total, has_prose = _run_from(units, i, j)
             if total > best_words:
                 best_len, best_words, best_prose = length, total, has_prose
         if best_len and best_words >= min_words and best_prose:
-            for k in range(i, i + best_len):
-                drop[k] = True
+            drop[i : i + best_len] = [True] * best_len
             i += best_len
             continue
         i += 1
+    return drop
 
+
+def remove_repeats(paragraphs: list[str], min_words: int = 8) -> tuple[list[str], int]:
+    """Drop repeated runs of at least ``min_words`` words; returns (paragraphs, words removed)."""
+    units = _Units.of(paragraphs)
+    if units.cannot_repeat():
+        return list(paragraphs), 0
+    drop = _repeated(units, min_words)
     kept: dict[int, list[str]] = {}
     touched: set[int] = set()
     removed = 0
-    for (index, sentence), dropped, count in zip(units, drop, words):
+    for (index, sentence), dropped, count in zip(units.where, drop, units.words):
         if dropped:
             removed += count
             touched.add(index)
