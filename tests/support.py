@@ -7,6 +7,7 @@ so nothing here can reach beyond loopback. Fixtures that pytest injects are in `
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -219,3 +220,20 @@ def page(title: str, words: int = 60, charset: str | None = "utf-8") -> bytes:
     meta = f"<meta charset='{charset}'>" if charset else ""
     text = " ".join(f"{title.lower()}-word{i}" for i in range(words))
     return f"<html><head>{meta}<title>{title}</title></head><body><article><h1>{title}</h1><p>{text}</p></article></body></html>".encode()
+
+
+def code_blocks(text: str) -> list[tuple[str | None, str, str]]:
+    """``(example name or None, language, code)`` of each fenced block, in order. A block is
+    named by an ``<!-- example: NAME -->`` line right before its opening fence."""
+    blocks, lines = [], text.splitlines()
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("```"):
+            lang = lines[i][3:].strip()
+            end = next(j for j in range(i + 1, len(lines)) if lines[j].startswith("```"))
+            previous = next((lines[k] for k in range(i - 1, -1, -1) if lines[k].strip()), "")
+            named = re.fullmatch(r"<!-- example: ([\w-]+) -->", previous.strip())
+            blocks.append((named.group(1) if named else None, lang, "\n".join(lines[i + 1 : end])))
+            i = end
+        i += 1
+    return blocks

@@ -390,7 +390,8 @@ def test_s3_endpoint_and_region_from_the_environment(s3_endpoint, monkeypatch):
 
 
 def test_the_s3_reading_example_in_docs_lake_md(s3_endpoint, sample_lake):
-    from tests.integration.test_schema_doc import code_blocks, run_block
+    from tests.integration.test_schema_doc import run_block
+    from tests.support import code_blocks
 
     _, root, manifest = sample_lake
     uri = s3_endpoint.lake()

@@ -11,7 +11,7 @@ from datetime import date, datetime
 import pytest
 
 from cleaning.schema import PUBLISHED, SCHEMA_VERSION
-from tests.support import ROOT
+from tests.support import ROOT, code_blocks
 
 DOC = (ROOT / "docs" / "schema.md").read_text(encoding="utf-8")
 
@@ -30,23 +30,6 @@ def documented_tables() -> dict[str, list[tuple[str, str, bool]]]:
         if row and current is not None:
             current.append((row.group(1), row.group(2), row.group(3) == "yes"))
     return tables
-
-
-def code_blocks(text: str) -> list[tuple[str | None, str, str]]:
-    """``(example name or None, language, code)`` of each fenced block, in order. A block is
-    named by an ``<!-- example: NAME -->`` line right before its opening fence."""
-    blocks, lines = [], text.splitlines()
-    i = 0
-    while i < len(lines):
-        if lines[i].startswith("```"):
-            lang = lines[i][3:].strip()
-            end = next(j for j in range(i + 1, len(lines)) if lines[j].startswith("```"))
-            previous = next((lines[k] for k in range(i - 1, -1, -1) if lines[k].strip()), "")
-            named = re.fullmatch(r"<!-- example: ([\w-]+) -->", previous.strip())
-            blocks.append((named.group(1) if named else None, lang, "\n".join(lines[i + 1 : end])))
-            i = end
-        i += 1
-    return blocks
 
 
 def run_block(lang: str, code: str, con):

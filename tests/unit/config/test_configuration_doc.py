@@ -19,7 +19,7 @@ import pytest
 
 from cleaning import config as cfg
 from cleaning.config import CleanConfig, Config, ConfigError, DedupConfig, FetchConfig, Source, load_config
-from tests.support import ROOT
+from tests.support import ROOT, code_blocks
 
 DOC = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -119,23 +119,6 @@ def section_tables(text: str) -> dict[str, dict[str, list[str]]]:
             assert key.group(1) not in rows, f"{current}: {key.group(1)} listed twice"
             rows[key.group(1)] = cells[1:]
     return tables
-
-
-def code_blocks(text: str) -> list[tuple[str | None, str, str]]:
-    """``(example name or None, language, code)`` of each fenced block; a block is named by an
-    ``<!-- example: NAME -->`` line right before its fence."""
-    blocks, lines = [], text.splitlines()
-    i = 0
-    while i < len(lines):
-        if lines[i].startswith("```"):
-            lang = lines[i][3:].strip()
-            end = next(j for j in range(i + 1, len(lines)) if lines[j].startswith("```"))
-            previous = next((lines[k] for k in range(i - 1, -1, -1) if lines[k].strip()), "")
-            named = re.fullmatch(r"<!-- example: ([\w-]+) -->", previous.strip())
-            blocks.append((named.group(1) if named else None, lang, "\n".join(lines[i + 1 : end])))
-            i = end
-        i += 1
-    return blocks
 
 
 def readme_section(title: str) -> tuple[str, str | None]:
