@@ -40,6 +40,7 @@ run: setup
 	.venv/bin/cleaning report $(RUN_DATE)
 
 test: setup
+	.venv/bin/ruff check .
 	.venv/bin/python -m pytest -q
 
 define PORT_FREE
