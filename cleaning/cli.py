@@ -3,7 +3,7 @@
 cleaning run       run the nightly pipeline in this process
 cleaning extract   HTML files or folders -> cleaned articles (JSONL or Parquet)
 cleaning dedup     records with id and text -> cluster, canonical and duplicate flag
-cleaning report    the per-source summary of a published night
+cleaning report    the per-source summary of a published night; --nights N: source health trends and flags
 cleaning eval      quality evaluations (extraction against gold bodies)
 """
 
@@ -31,6 +31,16 @@ def _today(config) -> date:
     from zoneinfo import ZoneInfo
 
     return datetime.now(ZoneInfo(config.timezone)).date()
+
+
+def _nights(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 366:
+        raise argparse.ArgumentTypeError(f"--nights must be a whole number from 1 to 366, got {value!r}")
+    return number
 
 
 class Progress:
@@ -160,6 +170,10 @@ def cmd_run(args) -> int:
         f"done in {time.monotonic() - started:.1f}s; rows: {manifest['rows']}"
         + ("" if args.dry_run else f"; lake: {config.lake}")
     )
+    if not args.dry_run:
+        from cleaning.store import Lake
+
+        _print_health(Lake(config.lake), run_date, None)
     return 0
 
 
@@ -565,7 +579,28 @@ def cmd_report(args) -> int:
         seconds[stats["stage"]] = seconds.get(stats["stage"], 0.0) + float(stats.get("seconds", 0.0))
     if seconds:
         print("seconds: " + ", ".join(f"{stage} {s:.1f}" for stage, s in seconds.items()))
+    _print_health(lake, args.date, args.nights)
     return 3 if failed else 0
+
+
+def _print_health(lake, run_date: date, nights: int | None) -> None:
+    """The night's health flags (and with ``nights``, each source's trend), when recorded."""
+    from cleaning import layout
+    from cleaning.health import format_flags, read_night
+    from cleaning.health.report import format_trend
+
+    if not lake.exists(layout.health_file(run_date)):
+        print("source health: not recorded for this night")
+        return
+    if nights:
+        print()
+        print(format_trend(lake, run_date, nights))
+    else:
+        flags = [{"source": r["source"], **f} for r in read_night(lake, run_date) for f in r["flags"]]
+        print(format_flags(run_date, flags))
+    report = layout.health_report(run_date)
+    if lake.exists(report):
+        print(f"health report: {lake.path(report)}")
 
 
 def cmd_eval_extraction(args) -> int:
@@ -601,7 +636,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "run",
         help="run the nightly pipeline in this process",
-        description="Run discover, fetch, clean, dedup and publish for one date, without Airflow.",
+        description="Run discover, fetch, clean, dedup, publish and source health for one date, without Airflow.",
     )
     with_config(p)
     p.add_argument("--date", type=_date, help="run date YYYY-MM-DD (default: today in the config's timezone)")
@@ -650,6 +685,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     with_config(p)
     p.add_argument("date", type=_date, help="run date YYYY-MM-DD")
+    p.add_argument(
+        "--nights",
+        type=_nights,
+        metavar="N",
+        help="also show each source's health over the last N published nights, with the flags",
+    )
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser(

@@ -260,6 +260,58 @@ class DedupConfig:
 
 
 @dataclass(frozen=True)
+class HealthConfig:
+    """Source health (:mod:`cleaning.health`): how far back a source's nights are compared, when a
+    night is judged anomalous, and what happens then. Defaults chosen on simulated breakages
+    (``bench/health_sim.py``, bench/RESULTS.md "Source health")."""
+
+    history_nights: int = 14  # published nights before tonight that form a source's history
+    min_history: int = 5  # a source is judged only with at least this many nights of history
+    z_threshold: float = 4.0  # robust z (distance from the median in scaled MADs) a change must pass
+    no_items_min_median: float = 2.0  # "no items" only for sources that usually clean at least this many
+    yield_drop_min: float = 0.25  # the yield share must also fall at least this far below its median
+    body_collapse_ratio: float = 0.5  # median body length at most this share of its usual median
+    failure_spike_min: float = 0.2  # the failure share must also rise at least this far above its median
+    new_reason_min_count: int = 3  # a failure reason never seen before counts from this many failures...
+    new_reason_min_share: float = 0.1  # ...or from this share of the source's attempted URLs
+    wire_regular_share: float = 0.8  # an agency seen on at least this share of the nights is expected nightly
+    report_nights: int = 30  # nights shown in the HTML report's charts
+    fail_on_flags: bool = False  # the DAG's health task fails (instead of ending skipped) when flags are raised
+    alert_command: str = ""  # run with the flags as JSON on stdin when flags are raised; "" for none
+    alert_callable: str = ""  # "module:function" called with (run_date, flags) when flags are raised
+
+    LIMITS: typing.ClassVar[dict] = {
+        "history_nights": (1, 366),
+        "min_history": (1, 366),
+        "z_threshold": (("above", 0), 1_000),
+        "no_items_min_median": (0, None),
+        "yield_drop_min": (0, 1),
+        "body_collapse_ratio": (0, 1),
+        "failure_spike_min": (0, 1),
+        "new_reason_min_count": (1, None),
+        "new_reason_min_share": (0, 1),
+        "wire_regular_share": (("above", 0), 1),
+        "report_nights": (1, 366),
+    }
+
+    def __post_init__(self):
+        _check_ranges(self, "health", self.LIMITS)
+        if self.min_history > self.history_nights:
+            raise ConfigError(
+                f"[health] 'min_history' ({self.min_history}) must be at most 'history_nights' ({self.history_nights})",
+                "min_history",
+            )
+        if not isinstance(self.fail_on_flags, bool):
+            raise ConfigError(f"[health] 'fail_on_flags' must be bool, got {self.fail_on_flags!r}", "fail_on_flags")
+        _one_line(self, "health", "alert_command")
+        _one_line(self, "health", "alert_callable")
+        if self.alert_callable and not re.fullmatch(r"[\w.]+:[\w.]+", self.alert_callable):
+            raise ConfigError(
+                f"[health] 'alert_callable' must be 'module:function', got {self.alert_callable!r}", "alert_callable"
+            )
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     lake: str
@@ -271,6 +323,7 @@ class Config:
     fetch: FetchConfig = field(default_factory=FetchConfig)
     clean: CleanConfig = field(default_factory=CleanConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
 
     LIMITS: typing.ClassVar[dict] = {
         "shards": (1, 100_000),
@@ -292,6 +345,7 @@ class Config:
         data = asdict(self)
         data.pop("path")
         data.pop("lake")  # where results go is not how they are made: same hash on S3 and disk
+        data.pop("health")  # watching the results does not change them
         if not data["fetch"]["allow_networks_include_public"]:  # a later key: old digests stay valid
             del data["fetch"]["allow_networks_include_public"]
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -305,10 +359,11 @@ def _keys_of(cls, skip: tuple[str, ...] = ()) -> dict[str, object]:
 
 
 _SECTIONS = {
-    "pipeline": _keys_of(Config, skip=("path", "sources", "fetch", "clean", "dedup")),
+    "pipeline": _keys_of(Config, skip=("path", "sources", "fetch", "clean", "dedup", "health")),
     "fetch": _keys_of(FetchConfig),
     "clean": _keys_of(CleanConfig),
     "dedup": _keys_of(DedupConfig),
+    "health": _keys_of(HealthConfig),
 }
 _SOURCE_KEYS = _keys_of(Source)
 
@@ -588,4 +643,5 @@ def load_config(path: str | Path, lake: str | None = None) -> Config:
         fetch=_build(FetchConfig, sections["fetch"], loc, "fetch"),
         clean=_build(CleanConfig, sections["clean"], loc, "clean"),
         dedup=_build(DedupConfig, sections["dedup"], loc, "dedup"),
+        health=_build(HealthConfig, sections["health"], loc, "health"),
     )

@@ -9,6 +9,8 @@ Published, read by downstream teams::
 
     <table>/run_date=D/part-0.parquet       articles, duplicates, failures
     manifests/run_date=D/manifest.json      written last; names the files of the night
+    source_health/run_date=D/part-0.parquet one row per source: counts, body lengths, flags
+    reports/health/run_date=D/index.html    the night's source health report (self-contained)
 
 Kept for later nights::
 
@@ -70,6 +72,24 @@ def manifest_file(run_date: date) -> str:
 def staging_dir(run_date: date, attempt: str | None = None) -> str:
     base = f"_staging/{night(run_date)}"
     return f"{base}/{attempt}" if attempt else base
+
+
+HEALTH_DIR = "source_health"
+
+
+def health_file(run_date: date) -> str:
+    """The night's per-source health rows (:mod:`cleaning.health`), written after publish."""
+    return f"{HEALTH_DIR}/{night(run_date)}/part-0.parquet"
+
+
+def health_dates(relpaths: list[str]) -> list[date]:
+    """Run dates of the health partitions among ``relpaths`` (a listing of :data:`HEALTH_DIR`), sorted."""
+    return sorted({d for rel in relpaths if rel.endswith("/part-0.parquet") and (d := partition_date(rel))})
+
+
+def health_report(run_date: date) -> str:
+    """The night's self-contained HTML health report (charts inline; opens without a server)."""
+    return f"reports/health/{night(run_date)}/index.html"
 
 
 # ---------------------------------------------------------------- kept for later nights

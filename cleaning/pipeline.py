@@ -341,6 +341,20 @@ def publish(config: Config, run_date: date, dry_run: bool = False, owner: str | 
     return publish_night(config, run_date, dry_run=dry_run, stage_stats=stats, owner=owner)
 
 
+# ---------------------------------------------------------------- health
+def health(config: Config, run_date: date) -> dict:
+    """After publish: the night's per-source health rows, flags against each source's recent
+    nights, the HTML report, and the ``[health]`` alert hooks when flags were raised
+    (:mod:`cleaning.health`). Re-running a date replaces its rows and report."""
+    from cleaning import health as source_health
+
+    started = time.monotonic()
+    result = source_health.record_night(config, run_date)
+    result["alert_errors"] = source_health.alert(config, run_date, result["flags"])
+    result["seconds"] = round(time.monotonic() - started, 3)
+    return result
+
+
 def reset_for_reprocess(lake: Lake, run_date: date) -> None:
     """Drop tonight's work files except what discover and fetch left (they are not re-run)."""
     wd = work_dir(run_date)
@@ -403,7 +417,7 @@ def run_night(
     progress=None,
     owner: str | None = None,
 ) -> dict:
-    """discover -> fetch -> clean -> furniture -> sign -> dedup -> publish, in this process.
+    """discover -> fetch -> clean -> furniture -> sign -> dedup -> publish -> health, in this process.
 
     ``progress(stage, done, total)`` is called as shards finish. With ``reprocess`` the kept raw
     captures of ``run_date`` are cleaned again and nothing is fetched. The run holds the date's
@@ -446,4 +460,8 @@ def _run_steps(config, run_date, only_sources, reprocess, dry_run, report, owner
     report("publish", 0, 1)
     manifest = publish(config, run_date, dry_run=dry_run, owner=owner)
     report("publish", 1, 1)
+    if not dry_run:  # a dry run publishes nothing to judge
+        report("health", 0, 1)
+        health(config, run_date)  # its rows and flags are in the lake: cleaning.health.read_night
+        report("health", 1, 1)
     return manifest

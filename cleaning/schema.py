@@ -97,6 +97,65 @@ FAILURES = _schema(
 
 PUBLISHED = {"articles": ARTICLES, "duplicates": DUPLICATES, "failures": FAILURES}
 
+_COUNT = pa.int32()
+SOURCE_HEALTH = _schema(
+    "source_health",
+    "One row per configured source per published night: what the source yielded, how its bodies look, and the "
+    "anomaly flags raised against its own recent nights (cleaning.health). Written after publish.",
+    _field("source", pa.string(), False, "Name of the configured source."),
+    _field("discovered", _COUNT, False, "Candidate URLs found in the source's feed, sitemap or list tonight."),
+    _field("failed_discover", _COUNT, False, "Failures reading the source itself (feed, sitemap, list)."),
+    _field("fetched", _COUNT, False, "Candidates fetched: discovered minus fetch failures."),
+    _field("failed_fetch", _COUNT, False, "Candidates whose fetch failed."),
+    _field("cleaned", _COUNT, False, "Pages that became articles and reached dedup (published plus duplicates)."),
+    _field("rejected", _COUNT, False, "Fetched pages rejected by cleaning (not an article, too short, ...)."),
+    _field("duplicates", _COUNT, False, "Cleaned articles dropped as exact or near duplicates."),
+    _field("published", _COUNT, False, "Articles published tonight."),
+    _field(
+        "failures_by_reason",
+        pa.map_(pa.string(), _COUNT),
+        False,
+        "Failures and rejections by 'stage:reason', e.g. 'fetch:http_403', 'clean:not_article'.",
+    ),
+    _field("yield_share", pa.float64(), True, "cleaned / discovered; null when nothing was discovered."),
+    _field(
+        "failure_share",
+        pa.float64(),
+        True,
+        "(failed_discover + failed_fetch + rejected) / (discovered + failed_discover); null when nothing was tried.",
+    ),
+    _field("body_words_median", pa.float64(), True, "Median word count of the source's cleaned bodies."),
+    _field("body_words_p25", pa.float64(), True, "25th percentile of the body word counts (spread, with p75)."),
+    _field("body_words_p75", pa.float64(), True, "75th percentile of the body word counts."),
+    _field(
+        "furniture_share",
+        pa.float64(),
+        True,
+        "Share of the source's extracted bodies holding at least one line learned as site furniture tonight; "
+        "null when the night's work files are gone.",
+    ),
+    _field("wire_share", pa.float64(), True, "Share of the source's cleaned bodies credited to a wire agency."),
+    _field(
+        "wire_agencies", pa.map_(pa.string(), _COUNT), False, "Cleaned bodies per credited wire agency, e.g. Reuters."
+    ),
+    _field(
+        "fetch_seconds_per_page",
+        pa.float64(),
+        True,
+        "Fetch time per page of the source: each fetch shard's wall time spread evenly over its pages "
+        "(politeness delays included); null when nothing was fetched.",
+    ),
+    _field(
+        "flags",
+        pa.list_(pa.field("element", pa.struct([("flag", pa.string()), ("evidence", pa.string())]))),
+        False,
+        "Anomaly flags against the source's recent nights: flag name and the evidence, in words; empty when healthy.",
+    ),
+)
+
+# Tables derived from the published ones after a night publishes; documented in docs/schema.md too.
+DERIVED = {"source_health": SOURCE_HEALTH}
+
 # Work files, passed between tasks of one run; not a contract.
 CANDIDATES = pa.schema(
     [

@@ -18,7 +18,16 @@ from pathlib import Path
 import pytest
 
 from cleaning import config as cfg
-from cleaning.config import CleanConfig, Config, ConfigError, DedupConfig, FetchConfig, Source, load_config
+from cleaning.config import (
+    CleanConfig,
+    Config,
+    ConfigError,
+    DedupConfig,
+    FetchConfig,
+    HealthConfig,
+    Source,
+    load_config,
+)
 from tests.support import ROOT, code_blocks
 
 DOC = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
@@ -27,10 +36,11 @@ HEADER = "| key | type | default | allowed | meaning |"
 
 # section title in the doc -> (settings class, fields that are not keys of that section)
 SECTIONS = {
-    "[pipeline]": (Config, {"path", "sources", "fetch", "clean", "dedup"}),
+    "[pipeline]": (Config, {"path", "sources", "fetch", "clean", "dedup", "health"}),
     "[fetch]": (FetchConfig, set()),
     "[clean]": (CleanConfig, set()),
     "[dedup]": (DedupConfig, set()),
+    "[health]": (HealthConfig, set()),
     "[[sources]]": (Source, set()),
 }
 # Ranges the loader checks for sources (Source itself has no LIMITS).
