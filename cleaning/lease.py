@@ -69,9 +69,20 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+AIRFLOW_PREFIX = "airflow-"  # owners that outlive one process: claims without a process id
+
+
 def new_owner() -> str:
     """An owner name for a run in this process (the CLI, tests)."""
     return f"cli-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def airflow_owner(dag_id: str, run_id: str) -> str:
+    return f"{AIRFLOW_PREFIX}{dag_id}-{run_id}"
+
+
+def _pid_for(owner: str) -> int | None:
+    return None if owner.startswith(AIRFLOW_PREFIX) else os.getpid()
 
 
 def _folder(run_date: date) -> str:
@@ -128,8 +139,18 @@ def acquire(lake: Lake, run_date: date, owner: str, hours: float, pid: int | Non
     return claim
 
 
+def hold(lake: Lake, run_date: date, owner: str, hours: float) -> Claim:
+    """Renew ``owner``'s claim, or take the lease again if it lapsed and nobody else took it
+    (publish calls this: an Airflow run whose failed task was cleared and re-run gave the lease
+    back when the task failed). Raises :class:`LeaseHeld` when another run holds it."""
+    try:
+        return acquire(lake, run_date, owner, hours, pid=_pid_for(owner))
+    except LeaseHeld as exc:
+        raise LeaseHeld(f"{exc}; nothing was published by this run ({owner})") from None
+
+
 def check(lake: Lake, run_date: date, owner: str) -> None:
-    """Raise :class:`LeaseHeld` unless ``owner`` holds the lease now (publish calls this last)."""
+    """Raise :class:`LeaseHeld` unless ``owner`` holds the lease now."""
     winner = holder(lake, run_date)
     if winner is None or winner.owner != owner:
         raise LeaseHeld(

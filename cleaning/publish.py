@@ -300,7 +300,7 @@ def publish_night(
     if owner is not None and not dry_run:
         from cleaning import lease
 
-        lease.check(lake, run_date, owner)  # another run took the date over: publish nothing
+        lease.hold(lake, run_date, owner, config.lease_hours)  # another run took the date over: publish nothing
     if share <= config.max_failure_share:
         if not dry_run:
             _commit_night(lake, config, run_date, tables, manifest, started)
