@@ -1,5 +1,5 @@
 """
-# news_nightly: discover -> fetch -> clean -> furniture -> sign -> dedup -> publish
+# news_nightly: discover -> fetch -> clean -> furniture -> sign -> dedup -> publish -> health
 
 One run = one **run date** D. The DAG only schedules: every task calls one function of
 `cleaning.pipeline` (the same ones `cleaning run` calls) and passes the run date and shard
@@ -28,6 +28,12 @@ refused by `plan`, the first task.
 the per-source summary (also: `cleaning report D`). A night whose failure share passes
 `[pipeline] max_failure_share` fails in `publish`, loudly, with that summary; only its `failures`
 partition and manifest are written, for inspection (its articles are withheld).
+
+**Source health.** `health` (after `publish`) writes the night's `source_health` rows and the
+HTML report `reports/health/run_date=D/index.html` in the lake, and judges each source against
+its own recent nights. When it raises flags it logs each with its evidence, runs the
+`[health]` alert hooks, and ends **skipped** with the flags as its message (a pink square in the
+grid; the run stays successful), or **failed** with `[health] fail_on_flags = true`.
 
 **Needs** the pool `newsclean_http` (`airflow pools set newsclean_http 4 "outbound HTTP"`,
 done by `make setup`): without it `discover` and `fetch` wait forever under a scheduler.
@@ -314,6 +320,41 @@ def publish(plan: dict, decided: dict, outlet_events=None) -> dict:
     return manifest["rows"]
 
 
+@task(retries=0)
+def health(plan: dict, published: dict) -> dict:
+    """Record the night's source health (rows, flags, HTML report) and run the alert hooks.
+    With flags: ends skipped with the flags as its message, or fails when
+    `[health] fail_on_flags` is set. Skipped with publish (a dry run)."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from cleaning import pipeline
+    from cleaning.health import format_flags
+
+    config = _config(plan)
+    run_date = _date(plan)
+    result = pipeline.health(config, run_date)
+    log.info(
+        "health: %s sources, %s nights of history; rows %s; report %s",
+        result["sources"],
+        result["history_nights"],
+        result["file"],
+        result["report_path"],
+    )
+    for error in result["alert_errors"]:
+        log.error("health alert hook failed: %s", error)
+    flags = result["flags"]
+    summary = {"run_date": run_date.isoformat(), "flags": flags, "report": result["report_path"]}
+    if not flags:
+        log.info(format_flags(run_date, flags))
+        return summary
+    for flag in flags:
+        log.warning("health flag %s: %s: %s", flag["source"], flag["flag"], flag["evidence"])
+    message = f"{format_flags(run_date, flags)}\nreport: {result['report_path']}"
+    if config.health.fail_on_flags:
+        raise _fail(message)
+    raise AirflowSkipException(message)
+
+
 # ---------------------------------------------------------------- the DAG: schedule and wiring
 @dag(
     dag_id="news_nightly",
@@ -334,7 +375,7 @@ def publish(plan: dict, decided: dict, outlet_events=None) -> dict:
 )
 def news_nightly():
     """Wiring only: plan, then discover; fetch, clean and sign mapped over the shards; furniture
-    between clean and sign; dedup and publish once."""
+    between clean and sign; dedup, publish and health once."""
 
     def mapped(fn):  # a mapped task does not take its docstring as doc_md by itself
         return fn.override(doc_md=fn.function.__doc__).partial
@@ -346,7 +387,7 @@ def news_nightly():
     learned = furniture(run, cleaned)
     signed = mapped(sign)(plan=run).expand(shard=shards)
     learned >> signed
-    publish(run, dedup(run, signed))
+    health(run, publish(run, dedup(run, signed)))
 
 
 news_nightly()

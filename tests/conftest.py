@@ -81,6 +81,29 @@ def sample_lake(tmp_path_factory):
     return config, lake, manifest
 
 
+# Breakages of bench/health_sim.py injected into ten nights of the sample outlets: five healthy
+# nights (the defaults' min_history), then one breakage a night, then a healthy night.
+HEALTH_SCHEDULE = {
+    5: {"northgate-herald": "template"},
+    6: {"coastal-ledger": "feed_404"},
+    7: {"valley-wire-daily": "forbidden"},
+    8: {"northgate-herald": "wire_gone"},
+}
+
+
+@pytest.fixture(scope="session")
+def health_nights(tmp_path_factory):
+    """Ten nights of the sample outlets served on loopback, with :data:`HEALTH_SCHEDULE`'s
+    breakages, run in-process with the default ``[health]`` settings (about 30 s), shared by the
+    session: read it, never write to it. Returns ``(config_file, lake_path, results)``, results
+    as :func:`bench.health_sim.simulate` gives them."""
+    from bench.health_sim import simulate
+
+    workdir = tmp_path_factory.mktemp("health-nights")
+    results = simulate(workdir, nights=10, seed=5, schedule=HEALTH_SCHEDULE)
+    return workdir / "health-sim.toml", workdir / "lake", results
+
+
 class S3Endpoint:
     """moto's S3 server on 127.0.0.1. ``lake(name)`` makes a fresh bucket and returns a lake URI
     that names the endpoint explicitly, so nothing can fall through to AWS."""
