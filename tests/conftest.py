@@ -94,13 +94,28 @@ HEALTH_SCHEDULE = {
 @pytest.fixture(scope="session")
 def health_nights(tmp_path_factory):
     """Ten nights of the sample outlets served on loopback, with :data:`HEALTH_SCHEDULE`'s
-    breakages, run in-process with the default ``[health]`` settings (about 30 s), shared by the
-    session: read it, never write to it. Returns ``(config_file, lake_path, results)``, results
-    as :func:`bench.health_sim.simulate` gives them."""
-    from bench.health_sim import simulate
+    breakages, run with the default ``[health]`` settings (about 30 s), shared by the session:
+    read it, never write to it. Returns ``(config_file, lake_path, results)``, results as
+    :func:`bench.health_sim.simulate` gives them. The nights run in a child process, so this
+    session's memory stays as small as before (tests measure the peak memory of children it
+    forks)."""
+    import json
 
     workdir = tmp_path_factory.mktemp("health-nights")
-    results = simulate(workdir, nights=10, seed=5, schedule=HEALTH_SCHEDULE)
+    code = (
+        "import json, sys; from pathlib import Path; from bench.health_sim import simulate\n"
+        "schedule = {int(k): v for k, v in json.loads(sys.argv[2]).items()}\n"
+        "results = simulate(Path(sys.argv[1]), nights=10, seed=5, schedule=schedule)\n"
+        "Path(sys.argv[1], 'results.json').write_text(json.dumps(results))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(workdir), json.dumps(HEALTH_SCHEDULE)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((workdir / "results.json").read_text())
     return workdir / "health-sim.toml", workdir / "lake", results
 
 
