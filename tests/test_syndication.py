@@ -1,4 +1,5 @@
 import random
+from difflib import SequenceMatcher
 from itertools import combinations
 
 import pytest
@@ -6,9 +7,13 @@ import pytest
 from cleaning.dedup.shingles import normalized_words
 from cleaning.evaluate.syndication import (
     EDIT_KINDS,
+    HEAVY_RECIPE,
+    TEMPLATE_WRITERS,
     Draft,
     EditContext,
     SourceStory,
+    WideContext,
+    WideSettings,
     edit_abridge,
     edit_dateline,
     edit_headline,
@@ -18,11 +23,20 @@ from cleaning.evaluate.syndication import (
     edit_word_substitutions,
     load_seed_story,
     pairwise_scores,
+    roundup_story,
+    same_event_story,
     simulate,
+    simulate_wide,
     split_sentences,
+    wide_abridge,
+    wide_copy_recall,
+    wide_dateline,
+    wide_local_paragraphs,
+    wide_retypeset,
+    wide_word_changes,
     word_count,
 )
-from tests.conftest import SEED_TEXT
+from tests.support import SEED_TEXT
 
 SEED = load_seed_story(SEED_TEXT)
 DONOR = SourceStory(
@@ -194,3 +208,104 @@ def test_hand_example_and_brute_force_agree():
         n = len(pairs)
         expected = pp * tt / n
         assert s["ari"] == pytest.approx((tp - expected) / ((pp + tt) / 2 - expected))
+
+
+# --------------------------------------------------------------------------- the wide simulator
+
+LONG = SourceStory(
+    "long",
+    tuple(
+        f"Paragraph {k} of the long story says the council approved {k * 7} new homes on Tuesday, "
+        f"officials said, and that the plan will cost about {k * 3} million over the next decade."
+        for k in range(1, 13)
+    ),
+)
+
+
+def _wide_ctx() -> WideContext:
+    return WideContext(split_sentences(LONG.paragraphs[0])[0], [DONOR.paragraphs, LONG.paragraphs])
+
+
+def test_heavy_abridge_keeps_the_lede_and_a_third_to_a_half_of_the_paragraphs():
+    for seed in range(30):
+        out = wide_abridge(Draft(list(LONG.paragraphs)), random.Random(seed), _wide_ctx(), "heavy").paragraphs
+        assert out[0] == LONG.paragraphs[0]
+        assert 4 <= len(out) <= 6 and set(out) <= set(LONG.paragraphs)
+        order = [LONG.paragraphs.index(p) for p in out]
+        assert order == sorted(order)  # cut, never reordered
+    short = Draft(list(DONOR.paragraphs))  # under abridge_min_words: not cut
+    assert wide_abridge(short, random.Random(1), _wide_ctx(), "heavy").paragraphs == list(DONOR.paragraphs)
+
+
+def test_heavy_word_changes_touch_a_few_per_cent_of_the_words():
+    before = "\n\n".join(LONG.paragraphs)
+    for seed in range(10):
+        after = "\n\n".join(wide_word_changes(Draft(list(LONG.paragraphs)), random.Random(seed), _wide_ctx(), "heavy").paragraphs)
+        a, b = before.split(), after.split()
+        ops = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+        changed = sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in ops if tag != "equal")
+        assert 0.025 * len(a) - 1 <= changed <= 0.06 * len(a)
+        assert after.count(".") >= before.count(".") - 1  # a dropped word leaves its full stop
+
+
+def test_heavy_local_copy_and_furniture():
+    for seed in range(20):
+        rng = random.Random(seed)
+        local = wide_local_paragraphs(Draft(list(SEED.paragraphs)), rng, _wide_ctx(), "heavy").paragraphs
+        added = [p for p in local if p not in SEED.paragraphs]
+        assert 1 <= len(added) <= 2
+        kept_words = sum(word_count(p) for p in SEED.paragraphs)
+        assert sum(word_count(p) for p in added) <= 0.6 * kept_words
+        wrapped = wide_dateline(Draft(list(SEED.paragraphs)), rng, _wide_ctx(), "heavy").paragraphs
+        assert len(wrapped) == len(SEED.paragraphs) + 2  # byline on top, trailer at the end
+        assert " - " in wrapped[1] and wrapped[1].endswith(SEED.paragraphs[0])
+
+
+def test_heavy_retypeset_merges_paragraphs_but_keeps_the_words():
+    for seed in range(10):
+        out = wide_retypeset(Draft(list(LONG.paragraphs)), random.Random(seed), _wide_ctx(), "heavy")
+        assert len(out.paragraphs) < len(LONG.paragraphs)
+        assert normalized_words(out.text()) == normalized_words("\n\n".join(LONG.paragraphs))
+
+
+def test_templates_share_most_words_but_differ_in_figures():
+    for genre, write in TEMPLATE_WRITERS.items():
+        a, b = write(0, 3, random.Random(1)), write(0, 4, random.Random(2))
+        words_a, words_b = set(normalized_words(" ".join(a))), set(normalized_words(" ".join(b)))
+        assert len(words_a & words_b) / len(words_a | words_b) > 0.4, genre
+        assert a != b
+        intro = write(1, 3, random.Random(1))  # odd series open with the same boilerplate sentence
+        assert split_sentences(intro[1])[0] == split_sentences(write(1, 9, random.Random(5))[1])[0]
+
+
+def test_negatives_share_what_they_should_and_no_more():
+    stories = _stories(20)
+    rng = random.Random(4)
+    roundup = roundup_story([SEED, DONOR, LONG], rng, WideSettings())
+    for story in (SEED, DONOR, LONG):
+        quoted = [p for p in roundup if p in " ".join(story.paragraphs) or p.split(". ")[0] in story.paragraphs[0]]
+        assert quoted  # each story's lede is quoted
+    event = same_event_story(SEED, stories[3], random.Random(1))
+    seed_sentences = {s for p in SEED.paragraphs for s in split_sentences(p)}
+    shared = [s for p in event for s in split_sentences(p) if s in seed_sentences]
+    assert all("“" in s or '"' in s for s in shared)  # only quotes are shared verbatim
+
+
+def test_wide_corpus_is_deterministic_and_labels_heavy_copies():
+    stories = _stories(30) + [LONG]
+    a, b = simulate_wide(stories, 5), simulate_wide(stories, 5)
+    key = lambda corpus: [(r.id, r.story, r.edits, r.text, r.resembles) for r in corpus.records]  # noqa: E731
+    assert key(a) == key(b) and key(a) != key(simulate_wide(stories, 6))
+    heavy = [r for r in a.records if r.heavy]
+    assert heavy and all({e.split(":")[0] for e in r.edits} >= set(HEAVY_RECIPE) for r in heavy)
+    assert all(e.endswith(":heavy") for r in heavy for e in r.edits)
+    assert {r.role for r in a.records} >= {"original", "copy", "follow_up", "same_event", "roundup"}
+    assert any(r.genre != "news" for r in a.records)
+    for r in a.records:
+        if r.role == "copy_of_copy":
+            assert r.parent_id != r.original_id and r.parent_id.startswith(r.story + "-c")
+    perfect = {r.id: r.story for r in a.records}
+    recall = wide_copy_recall(a.records, perfect)
+    assert recall["by_class"]["all"]["recall"] == 1.0 and recall["by_class"]["heavy"]["copies"] == len(
+        [r for r in heavy if r.role == "copy"]
+    )

@@ -119,15 +119,65 @@ SYNONYMS = {
     "asked": ("requested",),
 }
 _FUNCTION_WORDS = {
-    "the", "a", "an", "of", "to", "has", "have", "had", "was", "were", "is", "are", "be", "been",
-    "that", "which", "its", "their", "his", "her", "and", "in", "on", "at", "for", "with", "by",
+    "the",
+    "a",
+    "an",
+    "of",
+    "to",
+    "has",
+    "have",
+    "had",
+    "was",
+    "were",
+    "is",
+    "are",
+    "be",
+    "been",
+    "that",
+    "which",
+    "its",
+    "their",
+    "his",
+    "her",
+    "and",
+    "in",
+    "on",
+    "at",
+    "for",
+    "with",
+    "by",
 }
-CITIES = ("LONDON", "NEW YORK", "WASHINGTON", "TOKYO", "PARIS", "BERLIN", "NEW DELHI", "SYDNEY",
-          "SINGAPORE", "HONG KONG", "BRUSSELS", "NAIROBI", "SAO PAULO", "TORONTO", "MUMBAI")
+CITIES = (
+    "LONDON",
+    "NEW YORK",
+    "WASHINGTON",
+    "TOKYO",
+    "PARIS",
+    "BERLIN",
+    "NEW DELHI",
+    "SYDNEY",
+    "SINGAPORE",
+    "HONG KONG",
+    "BRUSSELS",
+    "NAIROBI",
+    "SAO PAULO",
+    "TORONTO",
+    "MUMBAI",
+)
 MONTHS = ("Jan", "Feb", "March", "April", "May", "June", "July", "Aug", "Sept", "Oct", "Nov", "Dec")
 BYLINES = ("By Staff Writer", "By Our Correspondent", "By Wire Staff", "By News Desk")
-NAMES = ("Anna Lee", "Tom Hals", "Sakura Murakami", "David Ljunggren", "Maria Ponnezhath",
-         "Kevin Buckland", "Chris Reese", "Jan Harvey", "Mark Potter", "Leika Kihara")
+NAMES = (
+    "Anna Lee",
+    "Tom Hals",
+    "Sakura Murakami",
+    "David Ljunggren",
+    "Maria Ponnezhath",
+    "Kevin Buckland",
+    "Chris Reese",
+    "Jan Harvey",
+    "Mark Potter",
+    "Leika Kihara",
+)
 
 
 @dataclass(frozen=True)
@@ -177,6 +227,11 @@ class SimRecord:
     original_id: str | None = None  # for copies: the wire original of their story
     follow_up_of: str | None = None  # for follow-ups: the story whose paragraph they quote
     published_at: datetime | None = None
+    # the wide simulator's fields
+    genre: str = "news"  # or a template genre: "weather", "markets", "sports"
+    heavy: bool = False  # a copy made by the heavy recipe
+    parent_id: str | None = None  # the record a copy was edited from (an earlier copy, for copies of copies)
+    resembles: tuple[str, ...] = ()  # for hard negatives: the stories they resemble but are not
 
     def as_input(self) -> dict:
         return {"id": self.id, "text": self.text, "published_at": self.published_at}
@@ -258,7 +313,9 @@ def edit_headline(draft: Draft, rng: random.Random, ctx: EditContext) -> Draft:
 
 
 def edit_dateline(draft: Draft, rng: random.Random, ctx: EditContext) -> Draft:
-    parts = [p for p in ("dateline", "byline", "trailer") if rng.random() < 0.5] or [rng.choice(("dateline", "byline", "trailer"))]
+    parts = [p for p in ("dateline", "byline", "trailer") if rng.random() < 0.5] or [
+        rng.choice(("dateline", "byline", "trailer"))
+    ]
     paras = list(draft.paragraphs)
     if "dateline" in parts:
         line = f"{rng.choice(CITIES)}, {rng.choice(MONTHS)} {rng.randint(1, 28)} (Reuters) - "
@@ -456,7 +513,7 @@ def load_seed_story(path: str | Path) -> SourceStory:
     """The seed page's body, once: non-blank lines 5-11 (0-based, after title, standfirst and
     two date lines). The "(With Reuters inputs)" trailer is left out; the dateline edit adds such
     lines."""
-    lines = [l.strip() for l in Path(path).read_text(encoding="utf-8").splitlines() if l.strip()]
+    lines = [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
     return SourceStory("seed", tuple(lines[4:11]))
 
 
@@ -499,16 +556,23 @@ def simulate(stories: list[SourceStory], seed: int = 7, settings: SimSettings = 
         if not n_copies:
             continue
         first = split_sentences(story.paragraphs[0])
-        ctx = EditContext(first[0] if first else story.paragraphs[0],
-                          [o.paragraphs for o in sources if o is not story], settings)
+        ctx = EditContext(
+            first[0] if first else story.paragraphs[0], [o.paragraphs for o in sources if o is not story], settings
+        )
         for c in range(1, n_copies + 1):
             kinds = tuple(sorted(rng.sample(EDIT_KINDS, _weighted(rng, settings.edits_weights)), key=EDIT_KINDS.index))
             kind_counts.update(kinds)
             n_edits_counts[len(kinds)] += 1
             records.append(
                 SimRecord(
-                    f"{label}-c{c}", label, make_copy(story, kinds, rng, ctx), "copy", story.name, kinds,
-                    original_id, published_at=published + timedelta(minutes=rng.randint(5, 600)),
+                    f"{label}-c{c}",
+                    label,
+                    make_copy(story, kinds, rng, ctx),
+                    "copy",
+                    story.name,
+                    kinds,
+                    original_id,
+                    published_at=published + timedelta(minutes=rng.randint(5, 600)),
                 )
             )
     for f, (s, body) in enumerate(zip(quoted, follow_bodies)):
@@ -518,8 +582,15 @@ def simulate(stories: list[SourceStory], seed: int = 7, settings: SimSettings = 
         paras = list(body.paragraphs)
         paras.insert(rng.randint(1, len(paras)), paragraph)
         records.append(
-            SimRecord(f"{label}-c0", label, "\n\n".join(paras), "follow_up", body.name, follow_up_of=f"s{s:03d}",
-                      published_at=base + timedelta(days=2, hours=f))
+            SimRecord(
+                f"{label}-c0",
+                label,
+                "\n\n".join(paras),
+                "follow_up",
+                body.name,
+                follow_up_of=f"s{s:03d}",
+                published_at=base + timedelta(days=2, hours=f),
+            )
         )
     rng.shuffle(records)
     stories_sizes = Counter(r.story for r in records)
@@ -641,4 +712,940 @@ def score(corpus: Corpus, predicted: Mapping[str, Hashable]) -> dict:
         "hard_negatives": follow_up_merges(corpus.records, predicted),
         "impure_clusters": impure_clusters(predicted, truth),
         "missed_copies": missed_copies(corpus.records, predicted),
+    }
+
+
+# --------------------------------------------------------------------------- the wide simulator
+#
+# The classic simulator above makes each edit gently and rarely combines them at full strength.
+# Newsrooms do more, every day: a copy is cut to a third of its paragraphs, a paragraph or two
+# of local copy goes in, a few per cent of the words change throughout, and the result is
+# re-typeset and wrapped in a dateline, byline and trailer, all at once; a regional paper then
+# re-edits another paper's abridged copy. The negatives get harder as well: follow-ups reusing a
+# few background paragraphs, other outlets' stories on the same event, roundups of several
+# stories' ledes, and template genres whose distinct stories share most of their words.
+
+STRENGTHS = ("light", "medium", "heavy")
+WIDE_KINDS = ("headline", "dateline", "abridge", "local_paragraphs", "word_changes", "retypeset", "repeat")
+WIDE_APPLY_ORDER = ("abridge", "local_paragraphs", "word_changes", "dateline", "headline", "retypeset", "repeat")
+# The heavy copy: every edit a copy desk makes, each at full strength (the headline half the time).
+HEAVY_RECIPE = ("abridge", "local_paragraphs", "word_changes", "retypeset", "dateline")
+NEGATIVE_KINDS = ("follow_up", "same_event", "roundup", "template")
+TEMPLATE_GENRES = ("weather", "markets", "sports")
+
+# US <-> UK spellings a regional desk applies; each pair is used in both directions.
+REGIONAL_SPELLINGS = (
+    ("percent", "per cent"),
+    ("center", "centre"),
+    ("program", "programme"),
+    ("defense", "defence"),
+    ("color", "colour"),
+    ("favor", "favour"),
+    ("labor", "labour"),
+    ("neighbor", "neighbour"),
+    ("honor", "honour"),
+    ("behavior", "behaviour"),
+    ("organization", "organisation"),
+    ("organizations", "organisations"),
+    ("recognize", "recognise"),
+    ("realize", "realise"),
+    ("criticized", "criticised"),
+    ("authorized", "authorised"),
+    ("analyze", "analyse"),
+    ("traveled", "travelled"),
+    ("license", "licence"),
+    ("offense", "offence"),
+    ("gray", "grey"),
+    ("aluminum", "aluminium"),
+    ("theater", "theatre"),
+    ("fiber", "fibre"),
+    ("tire", "tyre"),
+)
+_SPELLING = {a: b for a, b in REGIONAL_SPELLINGS} | {b: a for a, b in REGIONAL_SPELLINGS if " " not in b}
+# Reported speech moved between past and present, as desks do when they re-run a story.
+TENSES = {
+    "said": "says",
+    "says": "said",
+    "told": "tells",
+    "added": "adds",
+    "adds": "added",
+    "warned": "warns",
+    "warns": "warned",
+    "noted": "notes",
+    "explained": "explains",
+    "announced": "announces",
+    "believes": "believed",
+    "expects": "expected",
+}
+# Words a sub-editor cuts without changing the sense.
+DROPPABLE = {
+    "also",
+    "that",
+    "very",
+    "just",
+    "still",
+    "now",
+    "already",
+    "however",
+    "then",
+    "recently",
+    "currently",
+    "really",
+    "quite",
+    "even",
+    "only",
+    "both",
+    "further",
+    "additional",
+}
+ROUNDUP_HEADINGS = ("News in brief", "Around the region", "The day's main stories", "In other news", "Today's briefing")
+TRAILERS = (
+    "(With Reuters inputs)",
+    "-- AFP",
+    "Copyright 2025 The Associated Press. All rights reserved.",
+    "This story has been published from a wire agency feed without modifications to the text.",
+    "Additional reporting by our regional desk.",
+    "This article first appeared on the agency wire.",
+)
+BYLINE_FORMS = ("By {name}", "By {name}, Staff Writer", "{name} | Regional Correspondent", "By {name} and agencies")
+
+
+@dataclass(frozen=True)
+class WideSettings:
+    singleton_share: float = 0.45
+    copies_weights: tuple[tuple[int, float], ...] = ((1, 0.35), (2, 0.25), (3, 0.15), (4, 0.12), (5, 0.08), (6, 0.05))
+    heavy_share: float = 0.35  # copies made by the heavy recipe
+    copy_of_copy_share: float = 0.25  # later copies that re-edit an earlier abridged copy
+    edits_weights: tuple[tuple[int, float], ...] = ((1, 0.3), (2, 0.35), (3, 0.25), (4, 0.1))
+    strength_weights: tuple[tuple[str, float], ...] = (("light", 0.35), ("medium", 0.35), ("heavy", 0.3))
+    repeat_weight: float = 0.25  # "repeat" is drawn this many times less often than other kinds
+    # abridge: light and medium keep a share of the words; heavy keeps a share of the paragraphs
+    abridge_words: tuple[tuple[str, tuple[float, float]], ...] = (("light", (0.7, 0.9)), ("medium", (0.5, 0.7)))
+    abridge_heavy_paragraphs: tuple[float, float] = (1 / 3, 1 / 2)
+    abridge_middle_cut: float = 0.35  # medium and heavy cuts also drop paragraphs from the middle
+    abridge_min_words: int = 80  # no cut leaves less (a shorter story is not cut at all)
+    # local copy: (paragraphs low, high, words low, high) per strength
+    local: tuple[tuple[str, tuple[int, int, int, int]], ...] = (
+        ("light", (1, 1, 15, 50)),
+        ("medium", (1, 1, 20, 70)),
+        ("heavy", (1, 2, 25, 90)),
+    )
+    # share of the copy's words changed or dropped, per strength
+    word_change_rate: tuple[tuple[str, tuple[float, float]], ...] = (
+        ("light", (0.005, 0.01)),
+        ("medium", (0.01, 0.025)),
+        ("heavy", (0.025, 0.05)),
+    )
+    follow_up_share: float = 0.16  # of the source bodies, kept back to become follow-ups
+    follow_up_paragraphs: tuple[int, int] = (1, 3)  # background paragraphs reused
+    follow_up_max_share: float = 0.4  # of the original's words, reused at most
+    same_event_share: float = 0.12  # of the source bodies, kept back to become same-event stories
+    roundups_per_100: float = 8.0  # roundups per 100 originals
+    roundup_items: tuple[int, int] = (3, 5)
+    template_series: int = 2  # per genre: e.g. two markets, each reported on several days
+    template_days: tuple[int, int] = (4, 6)
+    template_copy_share: float = 0.4  # template stories that are syndicated too
+
+    def strength_range(self, table, strength: str):
+        return dict(table)[strength]
+
+    def describe(self) -> dict:
+        out = asdict(self)
+        out["edit_kinds"] = list(WIDE_KINDS)
+        out["apply_order"] = list(WIDE_APPLY_ORDER)
+        out["heavy_recipe"] = list(HEAVY_RECIPE)
+        out["negative_kinds"] = list(NEGATIVE_KINDS)
+        return out
+
+
+@dataclass
+class WideContext:
+    first_sentence: str
+    donors: list[tuple[str, ...]]
+    settings: WideSettings = field(default_factory=WideSettings)
+
+
+def _paragraph_words(paras: list[str]) -> list[int]:
+    return [word_count(p) for p in paras]
+
+
+def wide_abridge(draft: Draft, rng: random.Random, ctx: WideContext, strength: str) -> Draft:
+    """Cut from the bottom, as news is written to be cut; medium and heavy cuts sometimes also
+    drop a paragraph or two from the middle. The lede always stays. Heavy keeps a third to a half
+    of the paragraphs; light and medium keep a share of the words."""
+    s = ctx.settings
+    paras = list(draft.paragraphs)
+    n = len(paras)
+    counts = _paragraph_words(paras)
+    total = sum(counts) or 1
+    if strength == "heavy":
+        low, high = s.abridge_heavy_paragraphs
+        keep = rng.randint(max(1, math.ceil(low * n)), max(1, math.floor(high * n)))
+    else:
+        low, high = s.strength_range(s.abridge_words, strength)
+        target, running, keep = rng.uniform(low, high), 0, n
+        for k, c in enumerate(counts, start=1):
+            running += c
+            if running / total >= target:
+                keep = k
+                break
+    if (keep >= n or n < 3) and total > s.abridge_min_words:
+        # Too few paragraphs to cut by paragraph: keep a share of the sentences instead.
+        sentences = [(i, x) for i, p in enumerate(paras) for x in split_sentences(p)]
+        share = (
+            rng.uniform(*s.abridge_heavy_paragraphs)
+            if strength == "heavy"
+            else rng.uniform(*s.strength_range(s.abridge_words, strength))
+        )
+        cut = max(1, round(share * len(sentences)))
+        while cut < len(sentences) and sum(word_count(x) for _, x in sentences[:cut]) < s.abridge_min_words:
+            cut += 1
+        if cut >= len(sentences):
+            return Draft(paras, draft.separator)
+        grouped: dict[int, list[str]] = {}
+        for i, x in sentences[:cut]:
+            grouped.setdefault(i, []).append(x)
+        return Draft([" ".join(grouped[i]) for i in sorted(grouped)], draft.separator)
+    while keep < n and sum(counts[:keep]) < s.abridge_min_words:
+        keep += 1  # a cut copy is still a story, not a two-line brief
+    if keep >= n:
+        return Draft(paras, draft.separator)
+    kept = list(range(keep))
+    if strength != "light" and keep >= 3 and rng.random() < s.abridge_middle_cut:
+        # drop one or two paragraphs after the lede and take as many further down instead
+        reach = min(n, keep + rng.randint(1, 2))
+        kept = [0] + sorted(rng.sample(range(1, reach), keep - 1))
+    return Draft([paras[i] for i in kept], draft.separator)
+
+
+def _donor_paragraphs(rng: random.Random, ctx: WideContext, low: int, high: int) -> str:
+    for _ in range(50):
+        donor = rng.choice(ctx.donors)
+        cap = 0.25 * sum(word_count(p) for p in donor)  # never most of a short story
+        fitting = [p for p in donor if low <= word_count(p) <= min(high, cap)]
+        if fitting:
+            return rng.choice(fitting)
+    donor = rng.choice(ctx.donors)
+    return min(donor, key=lambda p: abs(word_count(p) - low))
+
+
+def wide_local_paragraphs(draft: Draft, rng: random.Random, ctx: WideContext, strength: str) -> Draft:
+    """Local copy (real prose from another story): light adds one short paragraph at the end;
+    medium one paragraph after the lede or further down; heavy one or two paragraphs anywhere,
+    now and then above the lede (a local top on a wire story)."""
+    p_low, p_high, w_low, w_high = ctx.settings.strength_range(ctx.settings.local, strength)
+    paras = list(draft.paragraphs)
+    if not ctx.donors:
+        return Draft(paras, draft.separator)
+    # Local copy adds to a story, it does not outweigh it: at most 60% of the kept words.
+    budget = 0.6 * sum(_paragraph_words(paras))
+    for _ in range(rng.randint(p_low, p_high)):
+        if budget < w_low:
+            break
+        text = _donor_paragraphs(rng, ctx, w_low, min(w_high, int(budget)))
+        budget -= word_count(text)
+        if strength == "light":
+            at = len(paras)
+        else:
+            where = rng.random()
+            if strength == "heavy" and where < 0.1:
+                at = 0
+            elif where < 0.55:
+                at = min(1, len(paras))
+            else:
+                at = rng.randint(min(1, len(paras)), len(paras))
+        paras.insert(at, text)
+    return Draft(paras, draft.separator)
+
+
+def _update_figure(token: str, rng: random.Random) -> str | None:
+    digits = re.search(r"\d+", token)
+    if not digits:
+        return None
+    value = int(digits.group())
+    if value >= 1900 and value <= 2100 and len(digits.group()) == 4:  # a year: leave it, change nothing
+        return None
+    new = value + rng.choice((-1, 1)) * rng.randint(1, max(1, value // 8 + 1))
+    new = max(0, new) if new != value else value + 1
+    return token[: digits.start()] + str(new) + token[digits.end() :]
+
+
+def _change_token(token: str, rng: random.Random, op: str) -> str | None:
+    """The token after one desk edit of kind ``op``; None when the edit does not apply to it."""
+    m = _TOKEN.match(token)
+    if op == "figure":
+        return _update_figure(token, rng)
+    if not m:
+        return None
+    pre, word, post = m.groups()
+    lower = word.lower()
+    if op == "tense" and lower in TENSES:
+        return pre + _match_case(word, TENSES[lower]) + post
+    if op == "spelling" and lower in _SPELLING:
+        return pre + _match_case(word, _SPELLING[lower]) + post
+    if op == "synonym" and lower in SYNONYMS:
+        return pre + _match_case(word, rng.choice(SYNONYMS[lower])) + post
+    if op == "drop" and (lower in DROPPABLE or rng.random() < 0.3):
+        return ""
+    return None
+
+
+def wide_word_changes(draft: Draft, rng: random.Random, ctx: WideContext, strength: str) -> Draft:
+    """A share of the words (0.5-1% light, 1-2.5% medium, 2.5-5% heavy) changed or dropped,
+    spread over the whole copy: figures updated, reported speech re-tensed ("said" -> "says"),
+    regional spellings, near-synonyms, words cut."""
+    low, high = ctx.settings.strength_range(ctx.settings.word_change_rate, strength)
+    paras = [p.split() for p in draft.paragraphs]
+    positions = [(i, j) for i, tokens in enumerate(paras) for j in range(len(tokens))]
+    if not positions:
+        return Draft(list(draft.paragraphs), draft.separator)
+    wanted = max(1, round(rng.uniform(low, high) * len(positions)))
+    done, tries = 0, 0
+    while done < wanted and tries < wanted * 30:
+        tries += 1
+        i, j = rng.choice(positions)
+        if j >= len(paras[i]):
+            continue
+        op = rng.choices(("figure", "tense", "spelling", "synonym", "drop"), (0.2, 0.25, 0.15, 0.2, 0.2))[0]
+        new = _change_token(paras[i][j], rng, op)
+        if new is None or new == paras[i][j]:
+            continue
+        if new == "":
+            if len(paras[i]) <= 4 or j == 0:
+                continue
+            tail = _TOKEN.match(paras[i][j])
+            if tail and tail.group(3):  # the word goes, its punctuation stays (a sentence keeps its full stop)
+                paras[i][j - 1] += tail.group(3)
+            del paras[i][j]
+        else:
+            paras[i][j] = new
+        done += 1
+    return Draft([" ".join(tokens) for tokens in paras], draft.separator)
+
+
+def wide_dateline(draft: Draft, rng: random.Random, ctx: WideContext, strength: str) -> Draft:
+    """Light: one of dateline, byline, trailer; medium: two; heavy: all three."""
+    parts = rng.sample(("dateline", "byline", "trailer"), {"light": 1, "medium": 2, "heavy": 3}[strength])
+    paras = list(draft.paragraphs)
+    if "dateline" in parts:
+        agency = rng.choice(("(Reuters)", "(AP)", "(AFP)", ""))
+        paras[0] = (
+            f"{rng.choice(CITIES)}, {rng.choice(MONTHS)} {rng.randint(1, 28)} {agency} - ".replace("  ", " ") + paras[0]
+        )
+    if "byline" in parts:
+        paras.insert(0, rng.choice(BYLINE_FORMS).format(name=rng.choice(NAMES)))
+    if "trailer" in parts:
+        a, b = rng.sample(NAMES, 2)
+        paras.append(rng.choice(TRAILERS + (f"(Reporting by {a}; Editing by {b})",)))
+    return Draft(paras, draft.separator)
+
+
+def wide_headline(draft: Draft, rng: random.Random, ctx: WideContext, strength: str) -> Draft:
+    return edit_headline(draft, rng, EditContext(ctx.first_sentence, []))
+
+
+def wide_retypeset(draft: Draft, rng: random.Random, ctx: WideContext, strength: str) -> Draft:
+    """Characters, never words: quotes, dashes, spaces (doubled, no-break), paragraph breaks.
+    Light: one of these; medium: two or three; heavy: quotes, dashes and spaces, and a third to
+    a half of the paragraph breaks merged away."""
+    ops_all = ("quotes", "dashes", "spaces", "merge", "separator")
+    if strength == "heavy":
+        ops = {"quotes", "dashes", "spaces", "merge"} | ({"separator"} if rng.random() < 0.5 else set())
+    else:
+        ops = set(rng.sample(ops_all, 1 if strength == "light" else rng.randint(2, 3)))
+    paras, sep = list(draft.paragraphs), draft.separator
+    if "quotes" in ops:
+        paras = [_swap_quotes(p) for p in paras]
+    if "dashes" in ops:
+        paras = [_swap_dashes(p) for p in paras]
+    if "spaces" in ops:
+        paras = [re.sub(r"(?<=[.,;:!?]) (?=\S)", lambda m: rng.choice(("  ", " ", "\u00a0", " ")), p) for p in paras]
+    if "merge" in ops and len(paras) > 1:
+        share = rng.uniform(1 / 3, 1 / 2) if strength == "heavy" else rng.uniform(0.1, 0.3)
+        for _ in range(max(1, round(share * (len(paras) - 1)))):
+            if len(paras) < 2:
+                break
+            i = rng.randrange(len(paras) - 1)
+            paras[i : i + 2] = [paras[i] + " " + paras[i + 1]]
+    if "separator" in ops:
+        sep = "\n" if sep == "\n\n" else "\n\n"
+    return Draft(paras, sep)
+
+
+def wide_repeat(draft: Draft, rng: random.Random, ctx: WideContext, strength: str) -> Draft:
+    return Draft(list(draft.paragraphs) * 2, draft.separator)
+
+
+WIDE_EDITS: dict[str, Callable[[Draft, random.Random, WideContext, str], Draft]] = {
+    "headline": wide_headline,
+    "dateline": wide_dateline,
+    "abridge": wide_abridge,
+    "local_paragraphs": wide_local_paragraphs,
+    "word_changes": wide_word_changes,
+    "retypeset": wide_retypeset,
+    "repeat": wide_repeat,
+}
+
+
+def make_wide_copy(
+    paragraphs: Iterable[str], edits: Iterable[tuple[str, str]], rng: random.Random, ctx: WideContext
+) -> str:
+    """Apply ``(kind, strength)`` edits in :data:`WIDE_APPLY_ORDER`."""
+    chosen = dict(edits)
+    draft = Draft(list(paragraphs))
+    for kind in WIDE_APPLY_ORDER:
+        if kind in chosen:
+            draft = WIDE_EDITS[kind](draft, rng, ctx, chosen[kind])
+    return draft.text()
+
+
+def draw_wide_edits(rng: random.Random, settings: WideSettings) -> tuple[tuple[tuple[str, str], ...], bool]:
+    """The edits of one copy: the heavy recipe (``heavy`` True), or 1-4 kinds at drawn strengths."""
+    if rng.random() < settings.heavy_share:
+        edits = [(k, "heavy") for k in HEAVY_RECIPE]
+        if rng.random() < 0.5:
+            edits.append(("headline", "heavy"))
+        return tuple(sorted(edits, key=lambda e: WIDE_KINDS.index(e[0]))), True
+    weights = [settings.repeat_weight if k == "repeat" else 1.0 for k in WIDE_KINDS]
+    n = _weighted(rng, settings.edits_weights)
+    kinds: list[str] = []
+    while len(kinds) < n:
+        k = rng.choices(WIDE_KINDS, weights)[0]
+        if k not in kinds:
+            kinds.append(k)
+    strengths, probs = zip(*settings.strength_weights)
+    edits = [(k, rng.choices(strengths, probs)[0]) for k in kinds]
+    return tuple(sorted(edits, key=lambda e: WIDE_KINDS.index(e[0]))), False
+
+
+# --------------------------------------------------------------------------- template genres
+#
+# Weather, markets and sports results are written from templates: two reports of one series
+# (one region's forecast, one exchange's close, one league's round) on different days share most
+# of their words and all of their structure, and differ in the figures, names and a few verbs.
+# Each generator writes one report from a series and a day; the series fixes the places, indices
+# or teams, the day draws everything else.
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_WEATHER_SERIES = (
+    ("the North West", ("Manchester", "Liverpool", "Preston", "Carlisle", "Blackpool"), "Irish Sea"),
+    ("the South East", ("London", "Brighton", "Canterbury", "Reading", "Guildford"), "Channel"),
+    ("Queensland", ("Brisbane", "Cairns", "Townsville", "Mackay", "Toowoomba"), "Coral Sea"),
+)
+_SKIES = (
+    "Sunny spells and scattered showers",
+    "Cloudy with outbreaks of rain",
+    "Dry and bright with long sunny spells",
+    "Mostly cloudy with a few light showers",
+    "Heavy rain clearing to sunshine",
+    "Mist and fog patches lifting to sunshine",
+)
+_MARKET_SERIES = (
+    (
+        "Tokyo",
+        "Nikkei share average",
+        "broader Topix",
+        "yen",
+        ("Toyota Motor", "Sony Group", "SoftBank Group", "Fast Retailing", "Tokyo Electron"),
+    ),
+    ("London", "FTSE 100 index", "midcap FTSE 250", "pound", ("BP", "HSBC", "Unilever", "AstraZeneca", "Rio Tinto")),
+    (
+        "Mumbai",
+        "NSE Nifty 50 index",
+        "S&P BSE Sensex",
+        "rupee",
+        ("Reliance Industries", "Infosys", "HDFC Bank", "Tata Motors", "ITC"),
+    ),
+)
+_SECTORS = (
+    "banks",
+    "miners",
+    "exporters",
+    "technology shares",
+    "energy stocks",
+    "utilities",
+    "retailers",
+    "automakers",
+)
+_REASONS = (
+    "weighed the outlook for interest rates",
+    "digested a batch of corporate earnings",
+    "awaited inflation data due later in the week",
+    "tracked gains on Wall Street overnight",
+    "took profits after a three-day rally",
+    "reacted to weaker-than-expected factory data",
+)
+_LEAGUE_SERIES = (
+    (
+        "Northern Premier League",
+        ("Hartlepool Town", "Ashby United", "Corbridge Rovers", "Westfield Athletic", "Kirkham City", "Dunmore Albion"),
+    ),
+    (
+        "A-League",
+        ("Coastal FC", "Harbour City", "Western Rangers", "Riverside United", "Highlands FC", "Bayside Wanderers"),
+    ),
+    (
+        "Eastern Conference",
+        ("Lakeshore Lions", "Metro Hawks", "Capital Stars", "Valley Bears", "Bridgeport Kings", "Port Mariners"),
+    ),
+)
+_PLAYERS = (
+    "Sam Okafor",
+    "Luis Pereira",
+    "Tom Whitfield",
+    "Jae-won Park",
+    "Marco Bianchi",
+    "Kofi Mensah",
+    "Dan Reilly",
+    "Yusuf Demir",
+    "Ollie Grant",
+    "Ravi Shetty",
+    "Alex Novak",
+    "Ben Carter",
+)
+
+
+def _signed(rng: random.Random, low: float, high: float) -> tuple[str, float]:
+    value = round(rng.uniform(low, high), 2)
+    return ("rose" if value >= 0 else "fell"), abs(value)
+
+
+def weather_report(series: int, day: int, rng: random.Random) -> tuple[str, ...]:
+    region, cities, sea = _WEATHER_SERIES[series % len(_WEATHER_SERIES)]
+    weekday, tomorrow = WEEKDAYS[day % 7], WEEKDAYS[(day + 1) % 7]
+    c = rng.sample(cities, 4)
+    high = rng.randint(8, 31)
+    # values drawn in the order they appear in the text
+    sky, second = rng.choice(_SKIES), high - rng.randint(1, 4)
+    low, rural = rng.randint(0, 15), rng.randint(-2, 10)
+    strength = rng.choice(("light", "moderate", "fresh", "strong"))
+    direction = rng.choice(("westerly", "south-westerly", "northerly", "easterly"))
+    slow, fast, gust = rng.randint(5, 25), rng.randint(26, 50), rng.randint(50, 90)
+    chance, when = rng.randint(1, 9) * 10, rng.choice(("morning", "afternoon", "evening"))
+    rain, uv = rng.randint(1, 30), rng.choice(("low", "moderate", "high", "very high"))
+    pollen = rng.choice(("low", "moderate", "high"))
+    rise = f"{rng.randint(4, 7)}:{rng.randint(10, 59)}"
+    setting = f"{rng.randint(16, 21)}:{rng.randint(10, 59)}"
+    outlook, trend = rng.choice(_SKIES).lower(), rng.choice(("rising", "falling", "little changed"))
+    later = rng.randint(8, 31)
+    return (
+        f"Weather forecast for {region}: {weekday}, {MONTHS[day % 12]} {1 + day % 28}",
+        f"{sky} across {region} on {weekday}, with highs of {high}C in {c[0]} and {second}C in {c[1]}. "
+        f"Overnight temperatures will fall to {low}C, and to {rural}C in rural areas.",
+        f"Winds will be {strength} and {direction}, at {slow} to {fast} km/h, "
+        f"gusting to {gust} km/h along the {sea} coast.",
+        f"There is a {chance}% chance of rain in the {when}, with up to {rain} mm expected around {c[2]}. "
+        f"The UV index will be {uv} and pollen levels {pollen}.",
+        f"Sunrise in {c[3]} is at {rise} and sunset at {setting}.",
+        f"Outlook: {outlook} on {tomorrow}, with temperatures {trend} to around {later}C by the weekend.",
+        f"The forecast for {region} is issued by the regional meteorological office and updated every six hours. "
+        f"Warnings are published on its website.",
+    )
+
+
+def markets_report(series: int, day: int, rng: random.Random) -> tuple[str, ...]:
+    city, index, broad, currency, companies = _MARKET_SERIES[series % len(_MARKET_SERIES)]
+    weekday = WEEKDAYS[day % 5]
+    move, pct = _signed(rng, -2.5, 2.5)
+    bmove, bpct = _signed(rng, -2.0, 2.0)
+    up, down = rng.sample(_SECTORS, 2)
+    a, b = rng.sample(companies, 2)
+    # values drawn in the order they appear in the text
+    headline_reason = rng.choice(_REASONS).split(" ", 1)[1]
+    level = f"{rng.randint(10000, 40000):,}.{rng.randint(10, 99)}"
+    reason = rng.choice(_REASONS)
+    broad_level = f"{rng.randint(1000, 90000):,}.{rng.randint(10, 99)}"
+    members = rng.randint(40, 95)
+    gain, loss = round(rng.uniform(0.2, 4), 1), round(rng.uniform(0.2, 4), 1)
+    verb, change = rng.choice(("jumped", "climbed", "slid", "dropped")), round(rng.uniform(0.5, 9), 1)
+    news = rng.choice(
+        ("raised its annual forecast", "reported quarterly results", "announced a share buyback", "cut its dividend")
+    )
+    other_verb, other_change = rng.choice(("added", "lost")), round(rng.uniform(0.2, 5), 1)
+    fx_move, fx = rng.choice(("strengthened", "weakened")), round(rng.uniform(0.5, 160), 2)
+    yield_move, bond = rng.choice(("rose", "fell")), round(rng.uniform(0.1, 5), 3)
+    volume, side, average = rng.randint(300, 2500), rng.choice(("above", "below")), rng.randint(300, 2500)
+    return (
+        f"{city} stocks {'end higher' if move == 'rose' else 'end lower'} as investors {headline_reason}",
+        f"{city}, {MONTHS[day % 12]} {1 + day % 28} - The {index} {move} {pct} percent to {level} "
+        f"on {weekday}, as investors {reason}.",
+        f"The {broad} {bmove} {bpct} percent to {broad_level}, "
+        f"with {members} percent of its members {'gaining' if bmove == 'rose' else 'declining'}.",
+        f"Among sectors, {up} led gains, up {gain} percent, while {down} fell {loss} percent.",
+        f"{a} shares {verb} {change} percent after the company {news}, and {b} {other_verb} {other_change} percent.",
+        f"The {currency} {fx_move} to {fx} per dollar, "
+        f"and the 10-year government bond yield {yield_move} to {bond} percent.",
+        f"Trading volume was {volume} million shares, {side} the 30-day average of {average} million.",
+        "Market data are provided by the exchange; closing figures are provisional and may be revised.",
+    )
+
+
+def sports_report(series: int, day: int, rng: random.Random) -> tuple[str, ...]:
+    league, teams = _LEAGUE_SERIES[series % len(_LEAGUE_SERIES)]
+    weekday = WEEKDAYS[(5 + day) % 7]
+    t = rng.sample(teams, 6)
+    s1, s2 = rng.randint(0, 4), rng.randint(0, 3)
+    verb = "beat" if s1 > s2 else "drew with" if s1 == s2 else "lost to"
+    p = rng.sample(_PLAYERS, 3)
+    # values drawn in the order they appear in the text
+    first = rng.randint(3, 40)
+    second = rng.choice(("added a second", "levelled", "scored from the penalty spot", "headed in"))
+    minute = rng.randint(41, 90)
+    place = rng.choice(("first", "second", "third", "fourth", "fifth", "sixth"))
+    points, behind = rng.randint(3, 60), rng.randint(1, 12)
+    g = [rng.randint(0, 4) for _ in range(4)]
+    attendance = rng.randint(1200, 45000)
+    return (
+        f"{league} round {day + 1}: {t[0]} {verb} {t[1]}",
+        f"{t[0]} {verb} {t[1]} {s1}-{s2} at home on {weekday} in round {day + 1} of the {league}.",
+        f"{p[0]} opened the scoring in the {first}th minute, and {p[1]} {second} after {minute} minutes.",
+        f"{t[0]} move to {place} in the table on {points} points, {behind} points behind leaders {t[2]}.",
+        f"Other results: {t[2]} {g[0]} {t[3]} {g[1]}; {t[4]} {g[2]} {t[5]} {g[3]}.",
+        f"The attendance was {attendance:,}. {t[1]} host {t[3]} next {weekday}, while {t[0]} travel to {t[4]}.",
+        f"{p[2]} was named player of the match. Results are compiled by the {league} press office.",
+    )
+
+
+_INTROS = {
+    "weather": "Here is the latest regional forecast from the meteorological office, with temperatures, winds "
+    "and rain for the next 24 hours.",
+    "markets": "The following is a summary of trading on the exchange today, with closing levels of the main "
+    "indices, currencies and bonds.",
+    "sports": "Here are the results, scorers and standings from this round of league matches, as compiled by our "
+    "sports desk.",
+}
+
+
+def _with_intro(genre: str, writer: Callable) -> Callable:
+    """Odd-numbered series open with the same boilerplate sentence every day, as many desks'
+    reports do: distinct stories whose first sentence is identical."""
+
+    def write(series: int, day: int, rng: random.Random) -> tuple[str, ...]:
+        paras = writer(series, day, rng)
+        return (paras[0], _INTROS[genre] + " " + paras[1]) + paras[2:] if series % 2 else paras
+
+    return write
+
+
+TEMPLATE_WRITERS = {
+    g: _with_intro(g, w)
+    for g, w in (("weather", weather_report), ("markets", markets_report), ("sports", sports_report))
+}
+
+
+# --------------------------------------------------------------------------- hard negatives
+
+
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\b")
+_FIGURE = re.compile(r"\b\d[\d,.]*\d\b|\b\d\b")
+_QUOTED = re.compile(r"[\"“][^\"“”]{20,}[\"”]")
+
+
+def _sub_names(paragraph: str, replace: Callable[[re.Match], str]) -> str:
+    """Capitalized word runs replaced, except a sentence's first word (capitalized anyway)."""
+    out = []
+    for sentence in split_sentences(paragraph) or [paragraph]:
+        head, _, rest = sentence.partition(" ")
+        out.append(head + (" " + _NAME.sub(replace, rest) if rest else ""))
+    return " ".join(out)
+
+
+def _names_and_figures(text: str) -> tuple[list[str], list[str]]:
+    names: list[str] = []
+    _sub_names(text, lambda m: names.append(m.group(0)) or m.group(0))
+    return list(dict.fromkeys(names)), list(dict.fromkeys(_FIGURE.findall(text)))
+
+
+def same_event_story(original: SourceStory, prose: SourceStory, rng: random.Random) -> tuple[str, ...]:
+    """Another outlet's story on the same event: ``prose``'s sentences (a different real body)
+    carrying ``original``'s names and figures, and, when the original has them, one or two of
+    its quoted sentences (the same press-conference quotes)."""
+    names, figures = _names_and_figures(" ".join(original.paragraphs))
+    name_map: dict[str, str] = {}
+    figure_map: dict[str, str] = {}
+
+    def name_for(m: re.Match) -> str:
+        if not names:
+            return m.group(0)
+        return name_map.setdefault(m.group(0), names[len(name_map) % len(names)])
+
+    def figure_for(m: re.Match) -> str:
+        if not figures:
+            return m.group(0)
+        return figure_map.setdefault(m.group(0), figures[len(figure_map) % len(figures)])
+
+    paras = [_FIGURE.sub(figure_for, _sub_names(p, name_for)) for p in prose.paragraphs]
+    quotes = [s for p in original.paragraphs for s in split_sentences(p) if _QUOTED.search(s)]
+    for sentence in rng.sample(quotes, min(len(quotes), rng.randint(1, 2))):
+        at = rng.randint(1, len(paras)) if len(paras) > 1 else len(paras)
+        paras.insert(at, sentence)
+    return tuple(paras)
+
+
+def follow_up_story(
+    original: SourceStory, body: SourceStory, rng: random.Random, settings: WideSettings
+) -> tuple[str, ...] | None:
+    """A later story (``body``, a different real article) that reuses one to three background
+    paragraphs of ``original``, never its lede, at most ``follow_up_max_share`` of its words and
+    never more than the new story's own words; placed after the new top, sometimes lightly edited."""
+    total = original.words
+    candidates = [i for i, p in enumerate(original.paragraphs) if i >= 1 and word_count(p) >= 15]
+    if not candidates:
+        return None
+    budget = min(settings.follow_up_max_share * total, body.words)
+    wanted = rng.randint(*settings.follow_up_paragraphs)
+    start = rng.choice(candidates)
+    picked, used = [], 0
+    for i in [c for c in candidates if c >= start] + [c for c in candidates if c < start]:
+        w = word_count(original.paragraphs[i])
+        if len(picked) < wanted and used + w <= budget:
+            picked.append(i)
+            used += w
+    if not picked:
+        return None
+    background = [original.paragraphs[i] for i in sorted(picked)]
+    if rng.random() < 0.5:
+        ctx = WideContext("", [], settings)
+        background = list(wide_word_changes(Draft(background), rng, ctx, "light").paragraphs)
+    paras = list(body.paragraphs)
+    at = min(len(paras), rng.randint(1, 3))
+    return tuple(paras[:at] + background + paras[at:])
+
+
+def roundup_story(items: list[SourceStory], rng: random.Random, settings: WideSettings) -> tuple[str, ...]:
+    """A digest: a heading, then for each story a short headline and its lede cut to a brief
+    (its first sentences: at least 25 words, then up to a drawn 25-70 and at most a third of the
+    story), lightly edited half of the time."""
+    paras = [rng.choice(ROUNDUP_HEADINGS)]
+    ctx = WideContext("", [], settings)
+    for story in items:
+        sentences = [x for p in story.paragraphs[:2] for x in split_sentences(p)] or [story.paragraphs[0]]
+        paras.append(" ".join(re.findall(r"\w[\w'’-]*", sentences[0])[: rng.randint(4, 8)]))
+        budget, brief = rng.randint(25, 70), [sentences[0]]
+        for x in sentences[1:]:
+            words = word_count(" ".join(brief))
+            if words >= 25 and word_count(" ".join(brief + [x])) > min(budget, story.words / 3):
+                break  # an item is a few sentences, at least 25 words where the lede has them
+            brief.append(x)
+        lede = [" ".join(brief)]
+        if rng.random() < 0.5:
+            lede = list(wide_word_changes(Draft(lede), rng, ctx, "light").paragraphs)
+        paras.extend(lede)
+    return tuple(paras)
+
+
+def simulate_wide(stories: list[SourceStory], seed: int = 1, settings: WideSettings = WideSettings()) -> Corpus:
+    """A labeled corpus for the wide simulator (see the section comment above and
+    ``bench/RESULTS.md``): originals of real bodies and of template reports, copies made by
+    :func:`draw_wide_edits` (some re-editing an earlier copy), and the four hard negatives."""
+    rng = random.Random(seed)
+    pool = list(stories)
+    rng.shuffle(pool)
+    n_follow = round(len(pool) * settings.follow_up_share)
+    n_same = round(len(pool) * settings.same_event_share)
+    follow_bodies, same_bodies, news = pool[:n_follow], pool[n_follow : n_follow + n_same], pool[n_follow + n_same :]
+
+    sources: list[tuple[str, str, SourceStory]] = [("news", "", s) for s in news]
+    for genre in TEMPLATE_GENRES:
+        for series in range(settings.template_series):
+            first_day = rng.randint(0, 60)
+            for d in range(rng.randint(*settings.template_days)):
+                paras = TEMPLATE_WRITERS[genre](series, first_day + d, rng)
+                sources.append((genre, f"{genre}-{series}", SourceStory(f"{genre}-{series}-{first_day + d}", paras)))
+
+    base = datetime(2025, 8, 1, tzinfo=timezone.utc)
+    records: list[SimRecord] = []
+    by_story: dict[str, list[SimRecord]] = {}
+    label_of: dict[int, str] = {}
+    donors_all = [s.paragraphs for s in news]
+    for s, (genre, _series, story) in enumerate(sources):
+        label = label_of[id(story)] = f"s{s:03d}"
+        published = base + timedelta(hours=s)
+        original = SimRecord(
+            f"{label}-c0",
+            label,
+            "\n\n".join(story.paragraphs),
+            "original",
+            story.name,
+            published_at=published,
+            genre=genre,
+        )
+        records.append(original)
+        by_story[label] = [original]
+        if genre == "news":
+            n_copies = 0 if rng.random() < settings.singleton_share else _weighted(rng, settings.copies_weights)
+        else:
+            n_copies = rng.randint(1, 3) if rng.random() < settings.template_copy_share else 0
+        first = split_sentences(story.paragraphs[0])
+        ctx = WideContext(
+            first[0] if first else story.paragraphs[0], [d for d in donors_all if d is not story.paragraphs], settings
+        )
+        for c in range(1, n_copies + 1):
+            edits, heavy = draw_wide_edits(rng, settings)
+            parent, role = original, "copy"
+            earlier = [r for r in by_story[label][1:] if any(e.startswith("abridge:") for e in r.edits)] or by_story[
+                label
+            ][1:]
+            if earlier and rng.random() < settings.copy_of_copy_share:
+                parent, role = rng.choice(earlier), "copy_of_copy"
+            text = make_wide_copy(split_paragraphs(parent.text), edits, rng, ctx)
+            record = SimRecord(
+                f"{label}-c{c}",
+                label,
+                text,
+                role,
+                story.name,
+                tuple(f"{k}:{v}" for k, v in edits),
+                original.id,
+                published_at=published + timedelta(minutes=rng.randint(5, 600)),
+                genre=genre,
+                heavy=heavy,
+                parent_id=parent.id,
+            )
+            records.append(record)
+            by_story[label].append(record)
+
+    # Template stories resemble the other stories of their genre.
+    for genre in TEMPLATE_GENRES:
+        labels = [label_of[id(story)] for g, _, story in sources if g == genre]
+        for label in labels:
+            by_story[label][0].resembles = tuple(x for x in labels if x != label)
+
+    negatives_made = Counter()
+    next_label = len(sources)
+
+    def add_negative(role: str, paras: tuple[str, ...], source: str, resembles: tuple[str, ...], hours: int) -> None:
+        nonlocal next_label
+        label = f"s{next_label:03d}"
+        next_label += 1
+        records.append(
+            SimRecord(
+                f"{label}-c0",
+                label,
+                "\n\n".join(paras),
+                role,
+                source,
+                resembles=resembles,
+                published_at=base + timedelta(hours=hours),
+            )
+        )
+        negatives_made[role] += 1
+
+    news_labels = [(label_of[id(story)], story) for g, _, story in sources if g == "news"]
+    for f, body in enumerate(follow_bodies):
+        for _ in range(10):
+            label, original = rng.choice(news_labels)
+            paras = follow_up_story(original, body, rng, settings)
+            if paras:
+                add_negative("follow_up", paras, body.name, (label,), 48 + f)
+                break
+    for prose in same_bodies:
+        label, original = rng.choice(news_labels)
+        add_negative("same_event", same_event_story(original, prose, rng), prose.name, (label,), int(label[1:]) + 1)
+    eligible = [
+        (label, st)
+        for label, st in news_labels
+        if len(st.paragraphs) >= 4 and word_count(st.paragraphs[0]) <= 0.35 * st.words
+    ]
+    for k in range(round(len(news) * settings.roundups_per_100 / 100)):
+        items = rng.sample(eligible, min(len(eligible), rng.randint(*settings.roundup_items)))
+        add_negative(
+            "roundup",
+            roundup_story([st for _, st in items], rng, settings),
+            "roundup",
+            tuple(label for label, _ in items),
+            72 + k,
+        )
+
+    rng.shuffle(records)
+    sizes = Counter(r.story for r in records)
+    copies = [r for r in records if r.role in ("copy", "copy_of_copy")]
+    edit_counts = Counter(e for r in copies for e in r.edits)
+    stats = {
+        "source_bodies": len(stories),
+        "records": len(records),
+        "stories": len(sizes),
+        "true_pairs": sum(n * (n - 1) // 2 for n in sizes.values()),
+        "originals": sum(1 for r in records if r.role == "original"),
+        "template_originals": sum(1 for r in records if r.role == "original" and r.genre != "news"),
+        "copies": sum(1 for r in copies if r.role == "copy"),
+        "heavy_copies": sum(1 for r in copies if r.role == "copy" and r.heavy),
+        "copies_of_copies": sum(1 for r in copies if r.role == "copy_of_copy"),
+        "negatives": dict(negatives_made),
+        "copies_with_edit": {
+            f"{k}:{s}": edit_counts[f"{k}:{s}"] for k in WIDE_KINDS for s in STRENGTHS if edit_counts[f"{k}:{s}"]
+        },
+    }
+    return Corpus(records, seed, settings, stats)
+
+
+def wide_copy_recall(records: Iterable[SimRecord], predicted: Mapping[str, Hashable]) -> dict:
+    """Share of copies found in their original's cluster: per edit kind and strength, and per
+    class (all copies, heavy copies, other copies, copies of copies, copies of template reports)."""
+    per_edit: dict[str, list[int]] = {}
+    classes: dict[str, list[int]] = {
+        c: [0, 0] for c in ("all", "heavy", "not_heavy", "copy_of_copy", "copy_of_copy_heavy", "template")
+    }
+    for r in records:
+        if r.role not in ("copy", "copy_of_copy"):
+            continue
+        found = int(predicted[r.id] == predicted[r.original_id])
+        for edit in r.edits:
+            row = per_edit.setdefault(edit, [0, 0])
+            row[0] += 1
+            row[1] += found
+        keys = ["all"]
+        if r.role == "copy":
+            keys.append("heavy" if r.heavy else "not_heavy")
+        else:
+            keys += ["copy_of_copy"] + (["copy_of_copy_heavy"] if r.heavy else [])
+        if r.genre != "news":
+            keys.append("template")
+        for key in keys:
+            classes[key][0] += 1
+            classes[key][1] += found
+    table = lambda rows: {k: {"copies": n, "found": f, "recall": f / n if n else None} for k, (n, f) in rows.items()}  # noqa: E731
+    ordered = {f"{k}:{s}": per_edit[f"{k}:{s}"] for k in WIDE_KINDS for s in STRENGTHS if f"{k}:{s}" in per_edit}
+    return {"by_edit": table(ordered), "by_class": table(classes)}
+
+
+def negative_merges(records: list[SimRecord], predicted: Mapping[str, Hashable]) -> dict:
+    """Per negative kind: how many negatives share a cluster with a record of a story they
+    resemble (``merged``), and the record pairs so joined (``false_pairs``). Template reports are
+    negatives of the other reports of their genre."""
+    members: dict[Hashable, list[SimRecord]] = {}
+    for r in records:
+        members.setdefault(predicted[r.id], []).append(r)
+    out = {k: {"negatives": 0, "merged": 0, "false_pairs": 0, "merged_ids": []} for k in NEGATIVE_KINDS}
+    for r in records:
+        if not r.resembles:
+            continue
+        kind = "template" if r.role == "original" else r.role
+        resembled = set(r.resembles)
+        joined = [m for m in members[predicted[r.id]] if m.story in resembled]
+        row = out[kind]
+        row["negatives"] += 1
+        row["false_pairs"] += len(joined)
+        if joined:
+            row["merged"] += 1
+            row["merged_ids"].append(r.id)
+    for row in out.values():
+        row["kept_apart"] = 1 - row["merged"] / row["negatives"] if row["negatives"] else None
+        row["merged_ids"].sort()
+    return out
+
+
+def wide_score(corpus: Corpus, predicted: Mapping[str, Hashable]) -> dict:
+    truth = corpus.truth()
+    missed = [
+        {"id": r.id, "role": r.role, "heavy": r.heavy, "edits": list(r.edits)}
+        for r in sorted(corpus.records, key=lambda r: r.id)
+        if r.role in ("copy", "copy_of_copy") and predicted[r.id] != predicted[r.original_id]
+    ]
+    return {
+        **pairwise_scores(predicted, truth),
+        "copy_recall": wide_copy_recall(corpus.records, predicted),
+        "negatives": negative_merges(corpus.records, predicted),
+        "impure_clusters": impure_clusters(predicted, truth),
+        "missed_copies": missed,
     }
