@@ -7,9 +7,9 @@ from cleaning.config import DedupConfig
 from cleaning.dedup import dedup_records, signatures
 from cleaning.dedup.minhash import signature
 from cleaning.dedup.shingles import jaccard_and_containment, normalized_words, shingle_set
-from tests.conftest import SEED_TEXT
+from tests.support import SEED_TEXT
 
-SEED = [l for l in SEED_TEXT.read_text(encoding="utf-8").splitlines() if l.strip()]
+SEED = [line for line in SEED_TEXT.read_text(encoding="utf-8").splitlines() if line.strip()]
 STORY = "\n".join(SEED[4:11])  # the seed body, once
 OTHER = (
     "Heavy rain flooded the lower town on Sunday as the river rose two metres in six hours, "
@@ -51,7 +51,11 @@ def test_order_does_not_change_clusters_or_canonicals():
 
 
 def test_empty_and_short_bodies_and_500_copies():
-    records = [{"id": "empty", "text": ""}, {"id": "short", "text": "Two words"}, {"id": "short2", "text": "two words!"}]
+    records = [
+        {"id": "empty", "text": ""},
+        {"id": "short", "text": "Two words"},
+        {"id": "short2", "text": "two words!"},
+    ]
     records += [{"id": f"copy{i:03d}", "text": STORY + (f"\nLocal note {i}." if i % 2 else "")} for i in range(500)]
     d = by_id(dedup_records(records, DedupConfig()))
     assert d["short2"].canonical_id == "short" and d["short2"].method == "exact"

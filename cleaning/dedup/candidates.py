@@ -16,7 +16,9 @@ import numpy as np
 
 
 def _bucket_pairs(column: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    order = np.argsort(column)  # quicksort: 5x faster than stable here; rows arrive in id order, so ties are still deterministic
+    order = np.argsort(
+        column
+    )  # quicksort: 5x faster than stable here; rows arrive in id order, so ties are still deterministic
     keys, members = column[order], rows[order]
     if len(keys) < 2:
         return np.empty((0, 2), dtype=np.int64)
@@ -41,7 +43,7 @@ def band_pairs(keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return np.empty((0, 2), dtype=np.int64)
     found = [_bucket_pairs(keys[:, band], rows) for band in range(keys.shape[1])]
     pairs = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
-    return _unique_sorted(pairs)
+    return unique_pairs(pairs)
 
 
 def cross_pairs(keys: np.ndarray, rows: np.ndarray, other_keys: np.ndarray, other_rows: np.ndarray) -> np.ndarray:
@@ -67,11 +69,17 @@ def cross_pairs(keys: np.ndarray, rows: np.ndarray, other_keys: np.ndarray, othe
     return np.unique(np.concatenate(found), axis=0)
 
 
-def _unique_sorted(pairs: np.ndarray) -> np.ndarray:
+def unique_pairs(pairs: np.ndarray, ordered: bool = True) -> np.ndarray:
+    """Distinct pairs, sorted; with ``ordered`` each pair is first put as (smaller, larger) and
+    self-pairs dropped (tonight's pairs), else kept as given (tonight row, history row)."""
     if len(pairs) == 0:
         return pairs.reshape(0, 2).astype(np.int64)
-    pairs = np.sort(pairs.astype(np.int64), axis=1)
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    pairs = pairs.astype(np.int64)
+    if ordered:
+        pairs = np.sort(pairs, axis=1)
+        pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+        if len(pairs) == 0:
+            return pairs
     # one int64 per pair sorts far faster than np.unique(axis=0)'s row-wise comparison
     span = np.int64(pairs.max() + 1)
     codes = np.unique(pairs[:, 0] * span + pairs[:, 1])

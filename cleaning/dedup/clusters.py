@@ -8,6 +8,7 @@ only looks at record fields, never at input order, so any order gives the same a
 
 from __future__ import annotations
 
+import numpy as np
 
 # History nodes carry this prefix in resolve, since a URL fetched again keeps its article id.
 HISTORY_PREFIX = "history:"
@@ -38,6 +39,50 @@ class UnionFind:
         for x in list(self.parent):
             groups.setdefault(self.find(x), []).append(x)
         return {root: sorted(members) for root, members in groups.items()}
+
+
+class NodeUnionFind:
+    """Union-find over the integers 0..size-1 on a plain list: the verify loop calls ``find``
+    hundreds of thousands of times a night, and list indexing is several times faster than
+    :class:`UnionFind`'s dict. The smaller root wins, so roots do not depend on call order."""
+
+    def __init__(self, size: int):
+        self.parent = list(range(size))
+
+    def grow(self, size: int) -> None:
+        self.parent.extend(range(len(self.parent), size))
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:  # path compression
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            if rb < ra:
+                ra, rb = rb, ra
+            self.parent[rb] = ra
+
+    def groups(self) -> list[list[int]]:
+        """The components of more than one node, each sorted, found column-wise."""
+        roots = np.array(self.parent, dtype=np.int64)
+        while True:  # pointer jumping until every node points at its root
+            jumped = roots[roots]
+            if np.array_equal(jumped, roots):
+                break
+            roots = jumped
+        sizes = np.bincount(roots, minlength=len(roots))
+        members = np.flatnonzero(sizes[roots] > 1)
+        if len(members) == 0:
+            return []
+        order = members[np.argsort(roots[members], kind="stable")]  # by root, then node
+        bounds = np.flatnonzero(np.diff(roots[order])) + 1
+        return [part.tolist() for part in np.split(order, bounds)]
 
 
 def canonical_rank(from_history: bool, history_run_date, published_us: int, word_count: int, id_: str):

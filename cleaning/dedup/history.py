@@ -13,12 +13,13 @@ from datetime import date, timedelta
 
 import pyarrow as pa
 
-from cleaning.dedup import SIGNATURES
+from cleaning.dedup import SIGNATURES, VERIFY_COLUMNS
 from cleaning.store import Lake
 
-# Band keys and ranking fields only: shingle sets stay in the night's work files.
+# Band keys and ranking fields only: words and sentences stay in the night's work files.
 HISTORY = pa.schema(
-    [f for f in SIGNATURES if f.name != "shingles"] + [pa.field("run_date", pa.date32()), pa.field("url", pa.string())]
+    [f for f in SIGNATURES if f.name not in VERIFY_COLUMNS]
+    + [pa.field("run_date", pa.date32()), pa.field("url", pa.string())]
 )
 
 
@@ -31,11 +32,36 @@ def _dates(lake: Lake) -> list[date]:
     return sorted(set(found))
 
 
+def _published(lake: Lake, night: date) -> bool:
+    """History of a night that crashed before its manifest names canonicals no reader can see."""
+    from cleaning.fetch.state import _published as published
+
+    return published(lake, night)
+
+
 def load(lake: Lake, run_date: date, retention_days: int) -> pa.Table:
     start = run_date - timedelta(days=retention_days)
-    wanted = [d for d in _dates(lake) if start <= d < run_date]
+    wanted = [d for d in _dates(lake) if start <= d < run_date and _published(lake, d)]
     files = [f"history/run_date={d.isoformat()}/signatures.parquet" for d in wanted]
-    return lake.read_tables([f for f in files if lake.exists(f)], HISTORY)
+    files = [f for f in files if lake.exists(f)]
+    older = [f for f in files if ADDED_COLUMN not in lake.read_metadata(f).schema.names]
+    if not older:
+        return lake.read_tables(files, HISTORY)
+    # Nights written before the sentence keys existed: read without them, with empty lists, so
+    # they are still matched by content hash and bands for the rest of the window.
+    tables = []
+    for f in files:
+        if f in older:
+            t = lake.read_tables([f], HISTORY, columns=[n for n in HISTORY.names if n != ADDED_COLUMN])
+            empty = pa.array([[]] * t.num_rows, HISTORY.field(ADDED_COLUMN).type)
+            t = t.add_column(HISTORY.get_field_index(ADDED_COLUMN), HISTORY.field(ADDED_COLUMN), empty)
+        else:
+            t = lake.read_tables([f], HISTORY)
+        tables.append(t)
+    return pa.concat_tables(tables)
+
+
+ADDED_COLUMN = "sentence_keys"  # added to the history after it was first written
 
 
 def save(lake: Lake, run_date: date, table: pa.Table) -> None:

@@ -87,7 +87,9 @@ _ASCII_FOLD = bytes(
     b + 32 if 65 <= b <= 90 else b if (48 <= b <= 57 or 97 <= b <= 122 or b >= 128) else 32 for b in range(256)
 )
 _SEPARATOR_CODES = {
-    width: np.array(sorted(int.from_bytes(s.encode(), "big") for s in _SEPARATORS if len(s.encode()) == width), np.uint32)
+    width: np.array(
+        sorted(int.from_bytes(s.encode(), "big") for s in _SEPARATORS if len(s.encode()) == width), np.uint32
+    )
     for width in (2, 3)
 }
 
@@ -116,11 +118,72 @@ def word_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     boundaries are found with numpy, and Arrow's dictionary encoding reduces the words to the
     chunk's distinct ones, the only ones hashed in Python.
     """
+    hashes, counts, _ = _tokenize(texts, sentences=False)
+    return hashes, counts
+
+
+def words_and_sentences(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(hashes, counts, sentence_lengths, sentence_counts)``: :func:`word_hashes` plus every
+    body's sentences as word counts in text order (concatenated; body d has
+    ``sentence_counts[d]`` of them, summing to its word count). See :func:`sentence_lengths`."""
+    hashes, counts, breaks = _tokenize(texts, sentences=True)
+    return hashes, counts, *_split_at(breaks, counts)
+
+
+# Sentence boundaries. A sentence ends after a word when the characters between it and the next
+# word (after NFKC) hold a line break or an ideographic full stop, or hold a full stop,
+# exclamation or question mark followed - past any further marks and closing quotes or brackets
+# - by a space: "said. The", "2.8%. The", "? (", ".\u201d He". Decimals, initials and compounds
+# ("3.5", "U.S.-backed", "example.com") do not end one. Abbreviations followed by a space
+# ("Mr. Smith") do: the split is the same in every copy of a text, which is all the alignment needs.
+_LINE_BREAKS = "\n\r\u3002"
+_TERMINALS = ".!?"
+_CLOSERS = "\"')]\u201d\u2019\u00bb"
+_SPACES = " \t\x0b\x0c\n\r"
+
+
+def sentence_lengths(text: str) -> list[int]:
+    """Words per sentence of one body (the reference definition; :func:`words_and_sentences`
+    computes the same for many bodies at once, and a test holds them equal)."""
+    text = unicodedata.normalize("NFKC", text)
+    lengths: list[int] = []
+    words, gap, in_word = 0, "", False
+    for c in text + " ":
+        if (c.isascii() and c.isalnum()) or (not c.isascii() and c not in _SEPARATORS):
+            if not in_word and words and _ends_sentence(gap):
+                lengths.append(words)
+                words = 0
+            if not in_word:
+                words += 1
+                gap = ""
+            in_word = True
+        else:
+            gap += c
+            in_word = False
+    if words:
+        lengths.append(words)
+    return lengths
+
+
+def _ends_sentence(gap: str) -> bool:
+    if any(c in gap for c in _LINE_BREAKS):
+        return True
+    for k, c in enumerate(gap):
+        if c in _TERMINALS:
+            rest = gap[k + 1 :].lstrip(_TERMINALS + _CLOSERS)
+            if rest[:1] and rest[0] in _SPACES:
+                return True
+    return False
+
+
+def _tokenize(texts: list[str], sentences: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Word hashes, word counts and, when asked, a flag per word: does a sentence end after it."""
     encoded = [_nfkc(text).encode("utf-8", "surrogatepass") for text in texts]
     lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
     # A space before, between and after the bodies: every word then starts after a space and
     # ends before one, and no word runs from one body into the next.
-    joined = bytearray((b" " + b" ".join(encoded) + b"  ").translate(_ASCII_FOLD))
+    raw = b" " + b" ".join(encoded) + b"  "
+    joined = bytearray(raw.translate(_ASCII_FOLD))
     buffer = np.frombuffer(joined, dtype=np.uint8)  # a view: blanking writes through to ``joined``
     if any(not e.isascii() for e in encoded):
         _blank_separators(buffer)
@@ -139,7 +202,103 @@ def word_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         _word_cache.clear()
     distinct = encoded_words.dictionary.to_pylist()
     distinct_hashes = np.fromiter(map(_word_cache.__getitem__, distinct), dtype=np.uint64, count=len(distinct))
-    return distinct_hashes[encoded_words.indices.to_numpy()], counts.astype(np.int64)
+    hashes = distinct_hashes[encoded_words.indices.to_numpy()]
+    breaks = None
+    if sentences:
+        breaks = _sentence_breaks(raw, starts, ends, counts)
+    return hashes, counts.astype(np.int64), breaks
+
+
+_IS_SPACE = np.zeros(256, dtype=bool)
+_IS_SPACE[list(b" \t\x0b\x0c\n\r")] = True
+_IS_TERMINAL = np.zeros(256, dtype=bool)
+_IS_TERMINAL[list(b".!?")] = True
+_ASCII_CLOSER = np.zeros(256, dtype=bool)
+_ASCII_CLOSER[list(b"\"')]")] = True
+# Punctuation for the sentence rule, by a byte table: 1 a terminal, 2 a line break, 3 the first
+# byte of a possible ideographic full stop (E3 80 82).
+_MARKS = bytes(1 if b in b".!?" else 2 if b in b"\n\r" else 3 if b == 0xE3 else 0 for b in range(256))
+
+
+def _closer_width(raw: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Bytes of the closing quote or bracket starting at each position (0 if none): ASCII ones,
+    and in UTF-8 \u201d, \u2019 = E2 80 9D/99 and \u00bb = C2 BB."""
+    first = raw[at]
+    width = _ASCII_CLOSER[first].astype(np.int64)
+    wide = np.flatnonzero(first >= 0xC2)  # only these can start a multi-byte closer
+    if len(wide):
+        w = at[wide]
+        three = (raw[w] == 0xE2) & (raw[w + 1] == 0x80) & ((raw[w + 2] == 0x9D) | (raw[w + 2] == 0x99))
+        two = (raw[w] == 0xC2) & (raw[w + 1] == 0xBB)
+        width[wide] = np.where(three, 3, np.where(two, 2, 0))
+    return width
+
+
+def _step_over(raw: np.ndarray, at: np.ndarray, terminals: bool) -> np.ndarray:
+    """From each position, the first one past a run of closers (and terminals, if asked)."""
+    limit = len(raw) - 3
+    at = np.minimum(at, limit)
+    moving = np.arange(len(at))
+    while len(moving):  # each round steps only the positions still inside a run
+        here = at[moving]
+        step = _closer_width(raw, here)
+        if terminals:
+            step = np.where(_IS_TERMINAL[raw[here]], 1, step)
+        moved = step > 0
+        if not moved.any():
+            break
+        moving = moving[moved]
+        at[moving] = np.minimum(here[moved] + step[moved], limit)
+    return at
+
+
+def _nonzero_bytes(marks: np.ndarray) -> np.ndarray:
+    """np.flatnonzero for a sparse byte array, eight bytes at a time: the few 64-bit words that
+    hold a mark are found first, then the bytes inside them."""
+    padded = np.zeros(-(-len(marks) // 8) * 8, dtype=np.uint8)
+    padded[: len(marks)] = marks
+    words = np.flatnonzero(padded.view(np.uint64))
+    row, column = np.nonzero(padded.reshape(-1, 8)[words])
+    return words[row] * 8 + column
+
+
+def _sentence_breaks(raw: bytes, starts: np.ndarray, ends: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per word: does a sentence end after it (always after a body's last word). ``raw`` is the
+    joined bodies before separators were blanked, with the same offsets as the word spans.
+
+    One byte-table pass finds the few punctuation positions; each is placed in its gap by a
+    binary search over the word ends (punctuation never lies inside a word)."""
+    breaks = np.zeros(len(starts), dtype=bool)
+    if len(starts) == 0:
+        return breaks
+    buffer = np.frombuffer(raw, dtype=np.uint8)
+    marks = np.frombuffer(raw.translate(_MARKS), dtype=np.uint8)
+    at = _nonzero_bytes(marks)
+    kind = marks[at]
+    stop = np.flatnonzero(kind == 3)
+    if len(stop):  # an E3 byte: an ideographic full stop only if 80 82 follow
+        lead = at[stop]
+        real = (lead + 2 < len(buffer)) & (buffer[np.minimum(lead + 1, len(buffer) - 1)] == 0x80)
+        real &= buffer[np.minimum(lead + 2, len(buffer) - 1)] == 0x82
+        kind[stop] = np.where(real, 2, 0)
+    gap = np.searchsorted(ends, at, side="right") - 1  # gap k lies between word k and word k + 1
+    inside = (gap >= 0) & (gap < len(starts) - 1)
+    at, gap, kind = at[inside], gap[inside], kind[inside]
+    breaks[gap[kind == 2]] = True
+    gap, at = gap[kind == 1], _step_over(buffer, at[kind == 1] + 1, terminals=True)
+    breaks[gap[_IS_SPACE[buffer[at]] & (at < starts[gap + 1])]] = True
+    last = np.cumsum(counts) - 1
+    breaks[last[counts > 0]] = True
+    return breaks
+
+
+def _split_at(breaks: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sentence word counts and sentences per body from per-word end-of-sentence flags."""
+    ends = np.flatnonzero(breaks)
+    lengths = np.diff(np.concatenate([[-1], ends]))
+    body_end = np.cumsum(counts)
+    per_body = np.diff(np.concatenate([[0], np.searchsorted(ends, body_end - 1, side="right")]))
+    return lengths.astype(np.int32), per_body.astype(np.int64)
 
 
 def fmix64(values: np.ndarray) -> np.ndarray:
@@ -164,11 +323,13 @@ def jaccard_and_containment(a: np.ndarray, b: np.ndarray) -> tuple[float, float]
         a, b = b, a
     # Binary search of the smaller set in the larger: no concatenation, no re-sort. A value past
     # b's end is clipped to b's last element, which it cannot equal.
-    inter = int(np.count_nonzero(np.take(b, np.searchsorted(b, a), mode="clip") == a))
+    inter = int(np.count_nonzero(b.take(b.searchsorted(a), mode="clip") == a))  # methods: no dispatch wrappers
     return inter / (len(a) + len(b) - inter), inter / len(a)
 
 
-def batch_shingles(words: np.ndarray, counts: np.ndarray, n: int, digests: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+def batch_shingles(
+    words: np.ndarray, counts: np.ndarray, n: int, digests: list | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Every body's n-gram hashes in text order, repeats kept: ``(values, starts)``, body d's
     being ``values[starts[d]:starts[d + 1]]`` (uint32), from :func:`word_hashes`' output. A body
     shorter than n has one shingle, itself. When ``digests`` is a list, each body's content hash
@@ -222,7 +383,9 @@ def fold32(values: np.ndarray) -> np.ndarray:
 def lead_of(values: np.ndarray, starts: np.ndarray, first: int) -> tuple[np.ndarray, np.ndarray]:
     """The first ``first`` shingles of every body (its lead), in the same layout."""
     lengths = np.minimum(np.diff(starts), first)
-    index = np.concatenate([np.arange(s, s + k) for s, k in zip(starts[:-1].tolist(), lengths.tolist())] or [np.empty(0, np.int64)])
+    index = np.concatenate(
+        [np.arange(s, s + k) for s, k in zip(starts[:-1].tolist(), lengths.tolist())] or [np.empty(0, np.int64)]
+    )
     return values[index.astype(np.int64)], np.concatenate([[0], np.cumsum(lengths)])
 
 
