@@ -1,7 +1,7 @@
 """History lookup cost: one night checked against a large history index, in a real lake.
 
 Builds a lake whose ``history/`` holds ``--history`` signatures spread over ``--days`` earlier
-run dates (band keys drawn at random, except that ``--repeats`` of tonight's stories are planted
+run dates (band and sentence keys drawn at random, except that ``--repeats`` of tonight's stories are planted
 in history so real matches happen), then runs the dedup reduce step's two history parts as the
 night does: ``history.load`` for the retention window, and ``resolve`` for ``--night`` signatures.
 Peak RSS is that of a child process doing only this.
@@ -26,15 +26,22 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import provenance, write_report  # noqa: E402
-
 from bench.dedup_speed import build_corpus  # noqa: E402
+from bench.report import provenance, write_report  # noqa: E402
+from cleaning import layout  # noqa: E402
 from cleaning.config import DedupConfig  # noqa: E402
-from cleaning.dedup import bands_per_row, resolve, signatures  # noqa: E402
+from cleaning.dedup import VERIFY_COLUMNS, bands_per_row, resolve, signatures  # noqa: E402
 from cleaning.dedup import history as hist  # noqa: E402
 from cleaning.store import Lake  # noqa: E402
 
 NIGHT = date(2025, 9, 30)
+
+
+def _lists(matrix: np.ndarray) -> pa.ListArray:
+    rows, width = matrix.shape
+    return pa.ListArray.from_arrays(
+        pa.array(np.arange(0, (rows + 1) * width, width, dtype=np.int32)), pa.array(matrix.ravel())
+    )
 
 
 def build_lake(root: str, night_sigs: pa.Table, total: int, days: int, repeats: int, seed: int) -> None:
@@ -47,6 +54,7 @@ def build_lake(root: str, night_sigs: pa.Table, total: int, days: int, repeats: 
         run_date = NIGHT - timedelta(days=d + 1)
         count = per_day
         keys = rng.integers(0, 2**63, size=(count, width), dtype=np.uint64)
+        lead = rng.integers(0, 2**63, size=(count, hist.HISTORY_SENTENCE_KEYS), dtype=np.uint64)
         table = pa.table(
             {
                 "id": pa.array([f"h{d:02d}{i:07d}" for i in range(count)]),
@@ -54,17 +62,20 @@ def build_lake(root: str, night_sigs: pa.Table, total: int, days: int, repeats: 
                 "n_shingles": pa.array(np.full(count, 400, dtype=np.int32)),
                 "word_count": pa.array(np.full(count, 420, dtype=np.int32)),
                 "published_at": pa.array([None] * count, pa.timestamp("us", tz="UTC")),
-                "band_keys": pa.ListArray.from_arrays(pa.array(np.arange(0, (count + 1) * width, width, dtype=np.int32)), pa.array(keys.ravel())),
+                "band_keys": _lists(keys),
+                "sentence_keys": _lists(lead),
                 "run_date": pa.array([run_date] * count, pa.date32()),
                 "url": pa.array([f"https://old.example/{d}/{i}" for i in range(count)]),
             }
         )
         if d == 0 and repeats:
-            old = planted.drop_columns(["shingles"]).append_column("run_date", pa.array([run_date] * repeats, pa.date32()))
+            old = planted.drop_columns(list(VERIFY_COLUMNS))
+            old = old.append_column("run_date", pa.array([run_date] * repeats, pa.date32()))
             old = old.append_column("url", pa.array([f"https://old.example/p/{i}" for i in range(repeats)]))
             old = old.set_column(0, "id", pa.array([f"p{i:07d}" for i in range(repeats)]))
             table = pa.concat_tables([table, old.cast(table.schema)])
         hist.save(lake, run_date, table)
+        lake.write_json(layout.manifest_file(run_date), {"status": "published"})  # history of published nights only
 
 
 def check(root: str, queue) -> None:
@@ -108,9 +119,12 @@ def main(argv=None) -> int:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=2_000)
     parser.add_argument("--out", default="bench/results/history.json")
+    parser.add_argument(
+        "--ascii-sentences", action="store_true", help="the speed corpus as built before (bench/dedup_speed.py)"
+    )
     args = parser.parse_args(argv)
 
-    records = build_corpus(args.gold, args.night, 0.2, 3)
+    records = build_corpus(args.gold, args.night, 0.2, 3, args.ascii_sentences)
     sigs = signatures(((r["id"], r["text"], None) for r in records), DedupConfig(), workers=os.cpu_count() or 1)
     texts = {r["id"]: r["text"] for r in records}
     # planted history rows reuse tonight's first bodies under new ids

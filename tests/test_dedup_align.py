@@ -224,3 +224,26 @@ def test_resolve_is_deterministic_across_input_order(width):
         shuffled = records[:]
         random.Random(seed).shuffle(shuffled)
         assert [(d.id, d.cluster_id, d.measure) for d in dedup_records(shuffled, DedupConfig())] == first
+
+
+def test_heavy_copy_of_an_earlier_night_is_found_through_history_keys(tmp_path):
+    from datetime import date
+
+    from cleaning import layout
+    from cleaning.dedup import history as hist
+    from cleaning.dedup import resolve
+    from cleaning.store import Lake
+
+    lake = Lake(str(tmp_path))
+    lake.write_json(layout.manifest_file(date(2025, 8, 1)), {"status": "published"})
+    earlier = signatures([("old-1", "\n\n".join(ORIGINAL), None)], DedupConfig())
+    earlier = earlier.append_column("run_date", pa.array([date(2025, 8, 1)], pa.date32()))
+    earlier = earlier.append_column("url", pa.array(["https://example.test/a"], pa.string()))
+    hist.save(lake, date(2025, 8, 1), earlier)
+    loaded = hist.load(lake, date(2025, 8, 2), 30)
+    assert [len(k) for k in loaded.column("sentence_keys").to_pylist()] == [hist.HISTORY_SENTENCE_KEYS]
+    tonight = signatures([("new-1", HEAVY_COPY, None)], DedupConfig())
+    texts = {"history:old-1": "\n\n".join(ORIGINAL)}
+    (decision,) = resolve(tonight, lambda ids: {i: texts[i] for i in ids if i in texts}, DedupConfig(), loaded)
+    assert decision.canonical_from_history and decision.canonical_id == "old-1"
+    assert decision.measure == "alignment"

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import pyarrow as pa
 
 from cleaning.dedup import SIGNATURES, VERIFY_COLUMNS
+from cleaning.dedup.sentence_keys import HASHES
 from cleaning.store import Lake
 
 # Band keys and ranking fields only: words and sentences stay in the night's work files.
@@ -44,7 +45,7 @@ def load(lake: Lake, run_date: date, retention_days: int) -> pa.Table:
     wanted = [d for d in _dates(lake) if start <= d < run_date and _published(lake, d)]
     files = [f"history/run_date={d.isoformat()}/signatures.parquet" for d in wanted]
     files = [f for f in files if lake.exists(f)]
-    older = [f for f in files if ADDED_COLUMN not in lake.read_metadata(f).schema.names]
+    older = [f for f in files if ADDED_COLUMN not in lake.read_metadata(f).schema.to_arrow_schema().names]
     if not older:
         return lake.read_tables(files, HISTORY)
     # Nights written before the sentence keys existed: read without them, with empty lists, so
@@ -64,8 +65,19 @@ def load(lake: Lake, run_date: date, retention_days: int) -> pa.Table:
 ADDED_COLUMN = "sentence_keys"  # added to the history after it was first written
 
 
+# Sentence keys kept per story: those of the lede's first three sentence pairs. Later nights'
+# copies keep the lede; the full set would make the history several times larger.
+HISTORY_SENTENCE_KEYS = 3 * HASHES
+
+
 def save(lake: Lake, run_date: date, table: pa.Table) -> None:
+    import pyarrow.compute as pc
+
     table = table.select(HISTORY.names).cast(HISTORY)
+    keys = pc.list_slice(table.column(ADDED_COLUMN), 0, HISTORY_SENTENCE_KEYS)
+    table = table.set_column(
+        HISTORY.get_field_index(ADDED_COLUMN), HISTORY.field(ADDED_COLUMN), keys.cast(HISTORY.field(ADDED_COLUMN).type)
+    )
     lake.write_table(f"history/run_date={run_date.isoformat()}/signatures.parquet", table)
 
 

@@ -98,12 +98,17 @@ def lead_sentence_keys(
 _ROW_BITS = 24
 
 
+def _packed(rows: np.ndarray) -> bool:
+    return len(rows) == 0 or int(rows.max()) < (1 << _ROW_BITS)
+
+
 def _sorted_by_key_then_row(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(keys, rows) sorted by key, then row, so bucket members come in id order and the pairs
     are the same whatever order the bodies came in. Up to 2^24 rows, the top 40 bits of a key
     and the row share one 64-bit integer and a single sort does it (a 40-bit key still makes
-    false collisions vanishingly rare, and one would only add a candidate to verify)."""
-    if len(rows) == 0 or int(rows.max()) < (1 << _ROW_BITS):
+    false collisions vanishingly rare, and one would only add a candidate to verify); the keys
+    returned are then those top 40 bits."""
+    if _packed(rows):
         packed = np.sort((keys >> np.uint64(_ROW_BITS)) << np.uint64(_ROW_BITS) | rows.astype(np.uint64))
         return packed >> np.uint64(_ROW_BITS), (packed & np.uint64((1 << _ROW_BITS) - 1)).astype(np.int64)
     order = np.lexsort((rows, keys))
@@ -147,20 +152,48 @@ def repeated_pairs(pairs: np.ndarray, times: int) -> np.ndarray:
     return np.stack([codes // span, codes % span], axis=1)
 
 
-def cross_key_pairs(keys: np.ndarray, rows: np.ndarray, other_keys: np.ndarray, other_rows: np.ndarray) -> np.ndarray:
-    """Unique ``(row, other_row)`` pairs where a key of ``other`` (the history) equals one of
-    ``keys`` (tonight): each matching other row is paired with the first (smallest) of
-    tonight's rows holding the key, tonight's own buckets being connected already."""
-    if len(keys) == 0 or len(other_keys) == 0:
+def cross_key_pairs(keys: np.ndarray, rows: np.ndarray, other) -> np.ndarray:
+    """Unique ``(row, other_row)`` pairs where a key of ``other`` (the history's list column)
+    equals one of ``keys`` (tonight's): each matching history row is paired with the first
+    (smallest) of tonight's rows holding the key, tonight's own buckets being connected already.
+
+    History holds millions of keys and tonight's match few of them: a bit table of tonight's keys
+    (indexed by their low 26 bits) rules most out with one lookup each, and only the rest are
+    searched for; history row numbers are found only for the hits, from the list offsets."""
+    import pyarrow as pa
+
+    if isinstance(other, pa.ChunkedArray):
+        other = other.combine_chunks() if other.num_chunks != 1 else other.chunk(0)
+    if len(keys) == 0 or len(other) == 0:
         return np.empty((0, 2), dtype=np.int64)
-    order = np.lexsort((rows, keys))
-    sorted_keys, sorted_rows = keys[order], rows[order]
-    at = np.searchsorted(sorted_keys, other_keys)  # the leftmost equal key: its smallest row
-    hit = at < len(sorted_keys)
-    hit[hit] = sorted_keys[at[hit]] == other_keys[hit]
-    if not hit.any():
+    values = other.values.to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
+    first = other.offsets[0].as_py()
+    offsets = other.offsets.to_numpy(zero_copy_only=False).astype(np.int64) - first
+    values = values[first : first + offsets[-1]]
+    table = np.zeros(1 << _TABLE_BITS, dtype=bool)
+    mask = np.uint64((1 << _TABLE_BITS) - 1)
+    table[(keys & mask).astype(np.int64)] = True
+    sorted_keys, sorted_rows = _sorted_by_key_then_row(keys, rows)
+    shift = np.uint64(_ROW_BITS if _packed(rows) else 0)  # the sorted keys' form
+    found = []
+    for start in range(0, len(values), _HISTORY_CHUNK):  # bounded temporaries, whatever the history's size
+        part = values[start : start + _HISTORY_CHUNK]
+        maybe = np.flatnonzero(table[(part & mask).astype(np.int64)])
+        if len(maybe) == 0:
+            continue
+        probe = part[maybe] >> shift
+        at = np.minimum(np.searchsorted(sorted_keys, probe), len(sorted_keys) - 1)
+        hit = sorted_keys[at] == probe
+        if hit.any():
+            other_rows = np.searchsorted(offsets, start + maybe[hit], side="right") - 1
+            found.append(np.stack([sorted_rows[at[hit]], other_rows], axis=1))
+    if not found:
         return np.empty((0, 2), dtype=np.int64)
-    return np.unique(np.stack([sorted_rows[at[hit]], other_rows[hit]], axis=1).astype(np.int64), axis=0)
+    return np.unique(np.concatenate(found).astype(np.int64), axis=0)
+
+
+_TABLE_BITS = 24  # 2 MB of bits would do; a byte per slot is 16 MB and one lookup
+_HISTORY_CHUNK = 4_000_000
 
 
 def flatten(column) -> tuple[np.ndarray, np.ndarray]:
