@@ -35,6 +35,9 @@ setup: .venv/.synced .airflow/airflow.db .airflow/pools.done
 # The nightly DAG, run by Airflow (dags test) on the bundled sample corpus, for $(RUN_DATE).
 run: setup
 	@rm -rf data/lake/_work
+	@# A demo run on this machine: a claim left by an earlier `make run` that failed mid-way
+	@# (an Airflow run keeps its claim until it expires) must not block this one.
+	@.venv/bin/cleaning unlock $(RUN_DATE) > /dev/null
 	.venv/bin/airflow dags test news_nightly -c '{"run_date": "$(RUN_DATE)"}' > .airflow/last-run.log 2>&1 || (tail -50 .airflow/last-run.log; exit 1)
 	@grep -q "DagRun Finished.*state=success" .airflow/last-run.log || (echo "DAG run did not succeed; see .airflow/last-run.log"; exit 1)
 	.venv/bin/cleaning report $(RUN_DATE)
