@@ -34,6 +34,7 @@ from cleaning.dedup.clusters import HISTORY_PREFIX, NodeUnionFind, canonical_ran
 from cleaning.dedup.minhash import band_keys, band_layout, batch_signatures, permutations
 from cleaning.dedup.sentence_keys import cross_key_pairs, flatten, lead_sentence_keys, repeated_pairs, shared_key_pairs
 from cleaning.dedup.shingles import (
+    _sorted_unique,
     batch_shingles,
     fold32,
     jaccard_and_containment,
@@ -325,7 +326,7 @@ def resolve(
         if "sentence_keys" in history.column_names:
             cross = unique_pairs(
                 np.concatenate(
-                    [cross, cross_key_pairs(lead_keys, lead_rows, *flatten(history.column("sentence_keys")))]
+                    [cross, cross_key_pairs(lead_keys, lead_rows, history.column("sentence_keys"))]
                 ),
                 ordered=False,
             )
@@ -350,7 +351,7 @@ def resolve(
 
     # Candidates come from exact-duplicate representatives only, so no two are joined yet; the
     # loop below skips any that an earlier link joins.
-    needed = np.unique(pairs).tolist()
+    needed = _sorted_unique(pairs.ravel()).tolist()
     pairs = pairs.tolist()
 
     def texts_by_node(nodes: list[int]) -> dict[int, str]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cleaning.dedup.shingles import _sorted_unique
+
 
 def _bucket_pairs(column: np.ndarray, rows: np.ndarray) -> np.ndarray:
     order = np.argsort(
@@ -82,5 +84,5 @@ def unique_pairs(pairs: np.ndarray, ordered: bool = True) -> np.ndarray:
             return pairs
     # one int64 per pair sorts far faster than np.unique(axis=0)'s row-wise comparison
     span = np.int64(pairs.max() + 1)
-    codes = np.unique(pairs[:, 0] * span + pairs[:, 1])
+    codes = _sorted_unique(pairs[:, 0] * span + pairs[:, 1])
     return np.stack([codes // span, codes % span], axis=1)

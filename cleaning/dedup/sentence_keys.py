@@ -24,7 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from cleaning.dedup.shingles import fmix64, fold32
+from cleaning.dedup.shingles import _sorted_unique, fmix64, fold32
 
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 SENTENCES = 10  # lead sentences keyed per body
@@ -158,42 +158,54 @@ def cross_key_pairs(keys: np.ndarray, rows: np.ndarray, other) -> np.ndarray:
     (smallest) of tonight's rows holding the key, tonight's own buckets being connected already.
 
     History holds millions of keys and tonight's match few of them: a bit table of tonight's keys
-    (indexed by their low 26 bits) rules most out with one lookup each, and only the rest are
-    searched for; history row numbers are found only for the hits, from the list offsets."""
+    (indexed by their top bits) rules most out with one lookup each, and only the rest are
+    searched for; history row numbers are found only for the hits, from the list offsets. The
+    history's chunks (one per night) are read where they lie, in bounded pieces, never copied."""
     import pyarrow as pa
 
-    if isinstance(other, pa.ChunkedArray):
-        other = other.combine_chunks() if other.num_chunks != 1 else other.chunk(0)
-    if len(keys) == 0 or len(other) == 0:
+    chunks = other.chunks if isinstance(other, pa.ChunkedArray) else [other]
+    if len(keys) == 0 or sum(len(c) for c in chunks) == 0:
         return np.empty((0, 2), dtype=np.int64)
-    values = other.values.to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
-    first = other.offsets[0].as_py()
-    offsets = other.offsets.to_numpy(zero_copy_only=False).astype(np.int64) - first
-    values = values[first : first + offsets[-1]]
-    table = np.zeros(1 << _TABLE_BITS, dtype=bool)
-    mask = np.uint64((1 << _TABLE_BITS) - 1)
-    table[(keys & mask).astype(np.int64)] = True
+    bits = _bitset(keys)
     sorted_keys, sorted_rows = _sorted_by_key_then_row(keys, rows)
     shift = np.uint64(_ROW_BITS if _packed(rows) else 0)  # the sorted keys' form
     found = []
-    for start in range(0, len(values), _HISTORY_CHUNK):  # bounded temporaries, whatever the history's size
-        part = values[start : start + _HISTORY_CHUNK]
-        maybe = np.flatnonzero(table[(part & mask).astype(np.int64)])
-        if len(maybe) == 0:
-            continue
-        probe = part[maybe] >> shift
-        at = np.minimum(np.searchsorted(sorted_keys, probe), len(sorted_keys) - 1)
-        hit = sorted_keys[at] == probe
-        if hit.any():
-            other_rows = np.searchsorted(offsets, start + maybe[hit], side="right") - 1
-            found.append(np.stack([sorted_rows[at[hit]], other_rows], axis=1))
+    first_row = 0
+    for chunk in chunks:
+        offsets = chunk.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
+        values = chunk.values.to_numpy(zero_copy_only=False)[offsets[0] : offsets[-1]]
+        offsets = offsets - offsets[0]
+        for start in range(0, len(values), _HISTORY_CHUNK):  # bounded temporaries
+            part = values[start : start + _HISTORY_CHUNK].astype(np.uint64, copy=False)
+            slot = (part >> np.uint64(64 - _TABLE_BITS)).astype(np.int64)  # the top bits: the low 24 may be packed away
+            maybe = np.flatnonzero((bits[slot >> 3] >> (slot & 7).astype(np.uint8)) & 1)
+            if len(maybe) == 0:
+                continue
+            probe = part[maybe] >> shift
+            at = np.minimum(np.searchsorted(sorted_keys, probe), len(sorted_keys) - 1)
+            hit = sorted_keys[at] == probe
+            if hit.any():
+                other_rows = first_row + np.searchsorted(offsets, start + maybe[hit], side="right") - 1
+                found.append(np.stack([sorted_rows[at[hit]], other_rows], axis=1))
+        first_row += len(chunk)
     if not found:
         return np.empty((0, 2), dtype=np.int64)
     return np.unique(np.concatenate(found).astype(np.int64), axis=0)
 
 
-_TABLE_BITS = 24  # 2 MB of bits would do; a byte per slot is 16 MB and one lookup
+_TABLE_BITS = 28  # 2^28 bits, 32 MB: a night's few million keys fill about 1% of it
 _HISTORY_CHUNK = 4_000_000
+
+
+def _bitset(keys: np.ndarray) -> np.ndarray:
+    """A packed bit table with the bit of each key's top ``_TABLE_BITS`` bits set."""
+    bits = np.zeros(1 << (_TABLE_BITS - 3), dtype=np.uint8)
+    slots = _sorted_unique((keys >> np.uint64(64 - _TABLE_BITS)).astype(np.int64))
+    byte = slots >> 3
+    values = (np.uint8(1) << (slots & 7).astype(np.uint8)).astype(np.uint8)
+    firsts = np.flatnonzero(np.concatenate([[True], byte[1:] != byte[:-1]]))
+    bits[byte[firsts]] = np.bitwise_or.reduceat(values, firsts) if len(firsts) else values
+    return bits
 
 
 def flatten(column) -> tuple[np.ndarray, np.ndarray]:
