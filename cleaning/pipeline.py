@@ -311,6 +311,8 @@ DECISIONS = pa.schema(
         ("containment", pa.float64()),
         ("canonical_from_history", pa.bool_()),
         ("canonical_run_date", pa.date32()),
+        ("measure", pa.string()),
+        ("score", pa.float64()),
     ]
 )
 

@@ -228,6 +228,8 @@ def build_tables(lake: Lake, config: Config, run_date: date) -> tuple[dict[str, 
                 "method": decision["method"],
                 "jaccard": decision["jaccard"],
                 "containment": decision["containment"],
+                "measure": decision.get("measure"),
+                "score": decision.get("score"),
             }
         )
 

@@ -82,6 +82,20 @@ DUPLICATES = _schema(
     _field(
         "containment", pa.float32(), True, "Share of the shorter body's shingles found in the longer body; 1 for exact."
     ),
+    _field(
+        "measure",
+        pa.string(),
+        True,
+        "What decided: 'exact', 'jaccard' or 'containment' (of the shingle sets), 'alignment' (the bodies' sentences "
+        "in the same order), or 'chain' (joined through other copies, not close enough to the canonical directly).",
+    ),
+    _field(
+        "score",
+        pa.float32(),
+        True,
+        "Value of that measure: 1 for exact; for alignment, the share of the copy's words in sentences aligned "
+        "with the canonical; for chain, the weakest link on the path to the canonical.",
+    ),
 )
 
 FAILURES = _schema(
