@@ -2,18 +2,23 @@
 
 Two steps, so the DAG can spread the first over shards:
 
-1. ``signatures`` (per shard): normalized words -> content hash, shingle count, and LSH band
-   keys from two MinHash signatures (:mod:`.shingles`, :mod:`.minhash`): one of the whole body,
-   and one of its lead (the first ``lead_words`` words). Wire copies are abridged from the
-   bottom, as news is written to be cut, so an abridged copy that shares only 40% of the full
-   body's shingles still shares nearly all of the lead's: the lead bands find it, the verify
-   step then measures containment. Columnar and small: no text is kept.
+1. ``signatures`` (per shard): normalized words and sentences -> content hash, shingle count,
+   LSH band keys from two MinHash signatures (:mod:`.shingles`, :mod:`.minhash`) - one of the
+   whole body, one of its lead (the first ``lead_words`` words) - and keys of adjacent lead
+   sentences (:mod:`.sentence_keys`). Wire copies are abridged from the bottom, as news is
+   written to be cut: a lightly abridged copy still shares nearly all of the lead's shingles,
+   and a heavily edited one (cut to a third, local copy after the lede, words changed
+   throughout, a dateline on top) still keeps consecutive lede sentences. No text is kept: the
+   verify step gets the shingle hashes, the words and the words per sentence.
 2. ``resolve`` (one reduce step): exact groups by content hash; candidate pairs from equal band
-   keys among tonight's bodies and against the history index (:mod:`.candidates`); each
-   candidate verified on the real shingle sets - Jaccard >= ``jaccard_threshold``, or the
-   shorter body contained in the longer >= ``containment_threshold`` when the shorter has at
-   least ``containment_min_shingles`` shingles (a two-line brief is contained in many stories);
-   clusters as connected components; one canonical per cluster (:mod:`.clusters`).
+   keys and from sentence keys shared twice, among tonight's bodies and against the history
+   index (:mod:`.candidates`); each candidate verified first on the shingle sets - Jaccard >=
+   ``jaccard_threshold``, or the shorter body contained in the longer >=
+   ``containment_threshold`` when the shorter has at least ``containment_min_shingles``
+   shingles (a two-line brief is contained in many stories) - and, for pairs that fail but
+   share enough, by aligning their sentences (:mod:`.align`); clusters as connected components;
+   one canonical per cluster (:mod:`.clusters`). Each dropped copy carries what decided it
+   (``measure``) and that measure's value (``score``).
 """
 
 from __future__ import annotations
