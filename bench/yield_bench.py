@@ -536,7 +536,9 @@ def snapshot_library(rev: str, folder: Path) -> str:
 def library_info(commit: str | None) -> dict:
     import cleaning
 
-    info = {"cleaning_imported_from": str(Path(cleaning.__file__).resolve().parent)}
+    where = Path(cleaning.__file__).resolve().parent
+    # relative to the checkout, or named by its commit: no machine's paths in the results
+    info = {"cleaning_imported_from": "working tree" if where == ROOT / "cleaning" else f"git archive {commit}"}
     if commit:
         info["commit"] = commit
         info["subject"] = subprocess.run(
