@@ -52,12 +52,10 @@ class RunPlan:
 
 
 def _published(config: Config, run_date: date) -> bool:
-    from cleaning.publish import manifest_file
+    from cleaning.publish import is_published
     from cleaning.store import Lake
 
-    lake = Lake(config.lake)
-    rel = manifest_file(run_date)
-    return lake.exists(rel) and lake.read_json(rel).get("status") != "failed"
+    return is_published(Lake(config.lake), run_date)
 
 
 def make_plan(

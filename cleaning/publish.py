@@ -315,7 +315,7 @@ def publish_night(
     reason = f"failure share {share:.1%} is above the bound {config.max_failure_share:.0%} for {run_date}"
     manifest.update(status="failed", failure_bound=config.max_failure_share, error=reason)
     if not dry_run:
-        if _published(lake, run_date):
+        if is_published(lake, run_date):
             manifest["withheld_rows"], manifest["rows"] = manifest["rows"], {}
             manifest["report_file"] = failed_report_file(run_date, manifest["attempt"])
             lake.write_json(manifest["report_file"], manifest)
@@ -342,7 +342,9 @@ def failed_reports(lake: Lake, run_date: date) -> list[str]:
     return sorted(f for f in files if f.rsplit("/", 1)[-1].startswith(_FAILED_PREFIX))
 
 
-def _published(lake: Lake, run_date: date) -> bool:
+def is_published(lake: Lake, run_date: date) -> bool:
+    """Has ``run_date`` a manifest of a night that passed its bound? (Only such nights count as
+    seen, as history and as health; a crashed or failed night does not.)"""
     rel = manifest_file(run_date)
     return lake.exists(rel) and lake.read_json(rel).get("status") != "failed"
 

@@ -132,6 +132,15 @@ def find_cards(tree, page_url: str | None) -> list[tuple[str, str, str]]:
     return cards
 
 
+def could_be_index(paragraphs: list[str]) -> bool:
+    """A necessary condition, cheap to test on the extracted text alone: at least ``MIN_CARDS``
+    paragraphs, and (since card lines must be ``CARD_SHARE`` of them with a median of at most
+    ``TEASER_WORDS`` words) at least ``CARD_SHARE / 2`` of them that short. Pages that fail it
+    skip reading cards from the page (one more word is allowed for a list marker)."""
+    short = sum(1 for p in paragraphs if len(p.split()) <= TEASER_WORDS + 1)
+    return len(paragraphs) >= MIN_CARDS and short >= CARD_SHARE / 2 * len(paragraphs)
+
+
 def _card_line(key: str, card: str, headline: str) -> bool:
     return key in card and (key == headline or headline not in key)
 

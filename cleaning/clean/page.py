@@ -24,7 +24,7 @@ from cleaning.charset import replacement_count
 from cleaning.clean.decode import decode_html
 from cleaning.clean.furniture import strip_generic
 from cleaning.clean.headline import strip_headline
-from cleaning.clean.index_page import find_cards, index_evidence
+from cleaning.clean.index_page import could_be_index, find_cards, index_evidence
 from cleaning.clean.metadata import PageMeta, read_meta
 from cleaning.clean.repetition import remove_repeats
 from cleaning.clean.text import tidy, word_count
@@ -153,7 +153,6 @@ def clean_html(body: bytes, url: str | None, content_type: str | None, settings:
     html = _decoded(body, content_type)
     tree = _parsed(html)
     meta = read_meta(tree)
-    cards = find_cards(tree, url or meta.canonical_url)  # read before trafilatura edits the tree
 
     text, document, method = main_text(html, tree, url, settings.min_words)
     if meta.title and ERROR_TITLE.search(meta.title) and word_count(text or "") < ERROR_PAGE_WORDS:
@@ -171,7 +170,7 @@ def clean_html(body: bytes, url: str | None, content_type: str | None, settings:
     _fill_from_wire(meta, wire)
 
     body_text = "\n\n".join(paragraphs)
-    _check_is_article(body_text, paragraphs, html, cards, settings)
+    _check_is_article(body_text, paragraphs, html, url or meta.canonical_url, settings)
     return CleanPage(
         body_text, meta, wire.wire_agency, wire.attribution, repeated, furniture, method, replacement_count(html)
     )
@@ -228,14 +227,20 @@ def _fill_from_wire(meta: PageMeta, wire) -> None:
         meta.authors = [re.sub(r"^(?:by|written by|words by)\s+", "", wire.bylines[0], flags=re.IGNORECASE)]
 
 
-def _check_is_article(body_text: str, paragraphs: list[str], html: str, cards, settings: CleanConfig) -> None:
+def _check_is_article(
+    body_text: str, paragraphs: list[str], html: str, page_url: str | None, settings: CleanConfig
+) -> None:
     """Raises :class:`Rejected` for a paywall stub, a body under the floor, or an index page."""
     words = word_count(body_text)
     if words < PAYWALL_STUB_WORDS and (PAYWALL.search(body_text) or PAYWALL.search(html)):
         raise Rejected("paywall", f"{words} words and a subscription prompt: a paywall stub")
     if words < settings.min_words:
         raise Rejected("too_short", f"{words} words, fewer than {settings.min_words}")
-    evidence = index_evidence(paragraphs, cards)
+    if not could_be_index(paragraphs):
+        return
+    # trafilatura has edited the first tree by now: the cards are read from a fresh parse, which
+    # only pages with enough short paragraphs pay for
+    evidence = index_evidence(paragraphs, find_cards(_parsed(html), page_url))
     if evidence.is_index:
         raise Rejected("not_article", f"a list of teasers, not a story: {evidence.describe()}")
 

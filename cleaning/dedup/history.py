@@ -35,7 +35,7 @@ def _dates(lake: Lake) -> list[date]:
 
 def _published(lake: Lake, night: date) -> bool:
     """History of a night that crashed before its manifest names canonicals no reader can see."""
-    from cleaning.fetch.state import _published as published
+    from cleaning.publish import is_published as published
 
     return published(lake, night)
 

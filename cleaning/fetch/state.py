@@ -115,8 +115,9 @@ def load_seen(lake: Lake, run_date: date, days: int) -> set[str]:
 
 
 def _published(lake: Lake, night: date) -> bool:
-    rel = layout.manifest_file(night)
-    return lake.exists(rel) and lake.read_json(rel).get("status") != "failed"
+    from cleaning.publish import is_published  # publish imports this module
+
+    return is_published(lake, night)
 
 
 @dataclass

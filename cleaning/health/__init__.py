@@ -32,8 +32,9 @@ class NotPublished(RuntimeError):
 
 
 def _published(lake: Lake, run_date: date) -> bool:
-    rel = layout.manifest_file(run_date)
-    return lake.exists(rel) and lake.read_json(rel).get("status") != "failed"
+    from cleaning.publish import is_published
+
+    return is_published(lake, run_date)
 
 
 def health_nights(lake: Lake, until: date, count: int, include_until: bool = True) -> list[date]:
