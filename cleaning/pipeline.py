@@ -286,7 +286,8 @@ def dedup(config: Config, run_date: date) -> dict:
         return out
 
     decisions = resolve(tonight, text_of, config.dedup, history)
-    table = pa.Table.from_pylist([asdict(d) for d in decisions], schema=DECISIONS)
+    _write_decisions(lake, run_date, decisions, final_files, history)
+    table = pa.Table.from_pylist([asdict(d) for d in decisions], schema=DECISIONS)  # until publish reads per shard
     lake.write_table(layout.work_file(run_date, "decisions.parquet"), table)
     exact = sum(1 for d in decisions if d.is_duplicate and d.method == "exact")
     near = sum(1 for d in decisions if d.is_duplicate and d.method == "near")
@@ -298,6 +299,43 @@ def dedup(config: Config, run_date: date) -> dict:
         "history_signatures": history.num_rows,
         "seconds": round(time.monotonic() - started, 3),
     }
+
+
+def _write_decisions(lake: Lake, run_date: date, decisions: list, final_files: list[str], history) -> None:
+    """One decisions file per shard (``_work/D/decisions/shard-N``), holding the rows of that
+    shard's articles, so each publish task reads only its own; each row also carries what publish
+    cannot see from one shard: the cluster's size (on canonicals) and the canonical's URL."""
+    import pyarrow.compute as pc
+
+    sizes = Counter(d.canonical_id for d in decisions)
+    wanted = {d.canonical_id for d in decisions if d.is_duplicate and not d.canonical_from_history}
+    urls: dict[str, str] = {}
+    if history is not None and history.num_rows:
+        earlier = {d.canonical_id for d in decisions if d.canonical_from_history}
+        h = history.filter(pc.is_in(history.column("id"), value_set=pa.array(sorted(earlier), pa.string())))
+        urls.update(zip(h.column("id").to_pylist(), h.column("url").to_pylist()))
+    by_id = {d.id: d for d in decisions}
+    for rel in final_files:
+        t = lake.read_table(rel, columns=["id", "url"])
+        ids = t.column("id").to_pylist()
+        urls.update((i, u) for i, u in zip(ids, t.column("url").to_pylist()) if i in wanted)
+        rows, seen = [], set()
+        for id_ in ids:
+            if id_ in by_id and id_ not in seen:
+                seen.add(id_)
+                rows.append(asdict(by_id[id_]))
+        by_shard_rows = rows
+        shard = layout.shard_of_name(rel)
+        for row in by_shard_rows:
+            row["cluster_size"] = sizes[row["id"]] if not row["is_duplicate"] else None
+        lake.write_table(
+            layout.work_shard(run_date, "decisions", shard), pa.Table.from_pylist(by_shard_rows, schema=DECISIONS)
+        )
+    for rel in lake.list_files(f"{layout.work_dir(run_date)}/decisions", ".parquet"):
+        t = lake.read_table(rel, schema=DECISIONS)
+        fill = [urls.get(c, "") if dup else None for c, dup in zip(t.column("canonical_id").to_pylist(), t.column("is_duplicate").to_pylist())]
+        t = t.set_column(DECISIONS.get_field_index("canonical_url"), DECISIONS.field("canonical_url"), pa.array(fill, pa.string()))
+        lake.write_table(rel, t)
 
 
 DECISIONS = pa.schema(
@@ -313,6 +351,8 @@ DECISIONS = pa.schema(
         ("canonical_run_date", pa.date32()),
         ("measure", pa.string()),
         ("score", pa.float64()),
+        ("cluster_size", pa.int32()),  # canonicals: tonight's rows in its cluster, itself included
+        ("canonical_url", pa.string()),  # duplicates: the canonical's URL (tonight's or an earlier night's)
     ]
 )
 
