@@ -333,8 +333,9 @@ def _write_decisions(lake: Lake, run_date: date, decisions: list, final_files: l
         )
     for rel in lake.list_files(f"{layout.work_dir(run_date)}/decisions", ".parquet"):
         t = lake.read_table(rel, schema=DECISIONS)
-        fill = [urls.get(c, "") if dup else None for c, dup in zip(t.column("canonical_id").to_pylist(), t.column("is_duplicate").to_pylist())]
-        t = t.set_column(DECISIONS.get_field_index("canonical_url"), DECISIONS.field("canonical_url"), pa.array(fill, pa.string()))
+        pairs = zip(t.column("canonical_id").to_pylist(), t.column("is_duplicate").to_pylist())
+        fill = pa.array([urls.get(c, "") if dup else None for c, dup in pairs], pa.string())
+        t = t.set_column(DECISIONS.get_field_index("canonical_url"), DECISIONS.field("canonical_url"), fill)
         lake.write_table(rel, t)
 
 
