@@ -10,10 +10,23 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+ID_BITS = 128  # 32 hex digits
+
 
 def article_id(key: str) -> str:
-    """A stable 16-hex-digit id derived from a URL's identity key (:func:`cleaning.urls.url_key`)."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    """A stable 32-hex-digit id derived from a URL's identity key (:func:`cleaning.urls.url_key`):
+    the first 128 bits of its SHA-256.
+
+    The id depends on the key alone, so a URL gets the same id on every night, in every shard and
+    whatever the number of shards (dedup recognises a URL fetched again by it). Collisions: among
+    ``n`` distinct keys the chance that any two share an id is at most ``n^2 / 2^(bits+1)`` (the
+    birthday bound): about 1.5e-21 for 10^9 keys at 128 bits, where the 64-bit ids used before
+    (16 hex digits, the first half of these) gave about 2.7% at 10^9 and 0.03% at 10^8.
+
+    Ids of earlier nights keep their 16 digits; they are plain strings, and each is the first 16
+    digits of the id the same URL gets now.
+    """
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[: ID_BITS // 4]
 
 
 @dataclass

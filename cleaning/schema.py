@@ -27,7 +27,13 @@ def _schema(table: str, description: str, *fields: pa.Field) -> pa.Schema:
 ARTICLES = _schema(
     "articles",
     "Published articles: one row per story per run date, duplicates removed.",
-    _field("id", pa.string(), False, "Stable article id: first 16 hex digits of SHA-256 of the URL's identity key."),
+    _field(
+        "id",
+        pa.string(),
+        False,
+        "Stable article id: first 32 hex digits (128 bits) of SHA-256 of the URL's identity key "
+        "(16 digits on nights published before ids grew; those are the first 16 of the new id).",
+    ),
     _field(
         "url",
         pa.string(),
