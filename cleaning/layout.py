@@ -167,6 +167,19 @@ def work_file(run_date: date, name: str) -> str:
     return f"{work_dir(run_date)}/{name}"
 
 
+FURNITURE_COUNTS = "furniture_counts"
+
+
+def furniture_counts(run_date: date, shard: int) -> str:
+    """A clean shard's furniture counts (pages per source, pages per source and line key),
+    merged per source by the furniture step."""
+    return work_shard(run_date, FURNITURE_COUNTS, shard)
+
+
+def furniture_counts_dir(run_date: date) -> str:
+    return f"{work_dir(run_date)}/{FURNITURE_COUNTS}"
+
+
 def pending_fetched(run_date: date, shard: int) -> str:
     return f"{work_dir(run_date)}/state/fetched/{shard_name(shard)}"
 

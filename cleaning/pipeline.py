@@ -173,31 +173,100 @@ def clean(config: Config, run_date: date, shard: int, workers: int | None = None
     articles, failures, counts = clean_captures(captures, config.clean, workers or _workers())
     rows = [asdict(a) for a in articles]
     lake.write_table(layout.work_shard(run_date, "cleaned", shard), pa.Table.from_pylist(rows, schema=schema.CLEANED))
+    furniture_counts = _furniture_counts((a.source, a.text) for a in articles)
+    lake.write_table(layout.furniture_counts(run_date, shard), furniture_counts)
     lake.write_table(layout.work_failures(run_date, f"clean-{layout.shard_name(shard, '')}"), _failures_table(failures))
     return {
         "stage": "clean",
         "shard": shard,
         "cleaned": len(articles),
+        "furniture_count_rows": furniture_counts.num_rows,
         "rejected": len(failures),
         **dict(sorted(counts.items())),
         "seconds": round(time.monotonic() - started, 3),
     }
 
 
+# A clean shard's furniture counts: per source, one row with ``line_key`` null holding its pages,
+# and one row per line key holding on how many of those pages the key is.
+FURNITURE_COUNTS = pa.schema([("source", pa.string()), ("line_key", pa.string()), ("pages", pa.int64())])
+
+
+def _furniture_page(text: str) -> str:
+    """A body as the furniture rule reads it: one paragraph a line."""
+    return text.replace("\n\n", "\n")
+
+
+def _furniture_counts(pages) -> pa.Table:
+    """The counts :func:`learn_furniture` merges, for ``(source, text)`` pairs of one shard."""
+    from cleaning.clean.furniture import count_lines
+
+    per_source, line_pages = count_lines((source, _furniture_page(text)) for source, text in pages)
+    sources, keys, counts = [], [], []
+    for source in sorted(per_source):
+        sources.append(source)
+        keys.append(None)
+        counts.append(per_source[source])
+        for key in sorted(line_pages[source]):
+            sources.append(source)
+            keys.append(key)
+            counts.append(line_pages[source][key])
+    return pa.table(
+        [pa.array(sources, pa.string()), pa.array(keys, pa.string()), pa.array(counts, pa.int64())],
+        schema=FURNITURE_COUNTS,
+    )
+
+
+def _merged_furniture_counts(tables: list[pa.Table]) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
+    """Sum shards' counts per source and per (source, line key): pages per source, and the
+    ``(source, line_key, pages)`` rows on at least 2 pages (no key on fewer can be furniture)."""
+    import pyarrow.compute as pc
+
+    table = pa.concat_tables(tables) if tables else FURNITURE_COUNTS.empty_table()
+    is_total = pc.is_null(table.column("line_key"))
+    totals = table.filter(is_total).group_by("source").aggregate([("pages", "sum")])
+    per_source = dict(zip(totals.column("source").to_pylist(), totals.column("pages_sum").to_pylist()))
+    lines = table.filter(pc.invert(is_total))
+    del table
+    lines = lines.group_by(["source", "line_key"]).aggregate([("pages", "sum")])
+    lines = lines.filter(pc.greater_equal(lines.column("pages_sum"), 2))
+    rows = zip(
+        lines.column("source").to_pylist(), lines.column("line_key").to_pylist(), lines.column("pages_sum").to_pylist()
+    )
+    return per_source, list(rows)
+
+
 @_recorded
 def learn_furniture(config: Config, run_date: date) -> dict:
-    """Learn each site's recurring lines from all cleaned shards (reads two columns only)."""
-    from cleaning.clean import learn_furniture as learn
+    """Learn each site's recurring lines from the clean shards' counts, merged per source.
+
+    Each clean shard wrote how many of its pages each source has and on how many of them each
+    line key appears (:func:`_furniture_counts`); the sums over shards are the night's counts, so
+    the rule (:func:`cleaning.clean.furniture.select_furniture`) learns exactly what it would
+    from all bodies at once, in memory that grows with the distinct lines and not the bodies. A
+    cleaned shard without a counts file (cleaned by an older version) is counted from its bodies.
+    """
+    from cleaning.clean.furniture import select_furniture
 
     started = time.monotonic()
     lake = Lake(config.lake)
-    files = lake.list_files(f"{layout.work_dir(run_date)}/cleaned", ".parquet")
-    table = lake.read_tables(files, schema.CLEANED, columns=["source", "text"])
-    pages = [
-        (s, t.replace("\n\n", "\n"))
-        for s, t in zip(table.column("source").to_pylist(), table.column("text").to_pylist())
-    ]
-    learned = learn(pages, config.clean)
+    counted = {
+        layout.shard_of_name(rel): rel for rel in lake.list_files(layout.furniture_counts_dir(run_date), ".parquet")
+    }
+    tables = []
+    for rel in lake.list_files(f"{layout.work_dir(run_date)}/cleaned", ".parquet"):
+        shard = layout.shard_of_name(rel)
+        if shard in counted:
+            tables.append(lake.read_table(counted[shard], schema=FURNITURE_COUNTS))
+        else:
+            cleaned = lake.read_table(rel, columns=["source", "text"])
+            tables.append(
+                _furniture_counts(zip(cleaned.column("source").to_pylist(), cleaned.column("text").to_pylist()))
+            )
+    per_source, line_rows = _merged_furniture_counts(tables)
+    del tables
+    settings = config.clean
+    learned = select_furniture(per_source, line_rows, settings.furniture_min_pages, settings.furniture_min_share)
     rows = [{"source": s, "line_key": k} for s in sorted(learned) for k in sorted(learned[s])]
     lake.write_table(
         layout.work_file(run_date, "furniture.parquet"),
@@ -207,6 +276,7 @@ def learn_furniture(config: Config, run_date: date) -> dict:
         "stage": "furniture",
         "sites": len(learned),
         "lines": len(rows),
+        "repeated_line_keys": len(line_rows),  # on 2 pages or more of a source
         "seconds": round(time.monotonic() - started, 3),
     }
 
