@@ -77,6 +77,19 @@ NETWORK = {
 }
 
 
+def _queue(kind: str) -> str:
+    """The Celery queue for one kind of task: ``NEWSCLEAN_QUEUE_<KIND>``, else Airflow's
+    ``[operators] default_queue`` (docs/operations.md, "Celery")."""
+    from airflow.sdk import conf
+
+    return os.environ.get(f"NEWSCLEAN_QUEUE_{kind}") or conf.get("operators", "default_queue", fallback="default")
+
+
+QUEUE_NETWORK = _queue("NETWORK")  # discover, fetch: outbound HTTP, on workers allowed out
+QUEUE_CPU = _queue("CPU")  # clean, sign: extraction and MinHash, NEWSCLEAN_WORKERS processes each
+QUEUE_MEMORY = _queue("MEMORY")  # furniture, dedup, publish, health: read all shards' work files
+
+
 def _configured_sources() -> list[str]:
     """Source names of the config, for the form's choices; read without validation (parse time)."""
     import tomllib
