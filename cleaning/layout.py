@@ -16,7 +16,8 @@ Kept for later nights::
 
     history/run_date=D/signatures.parquet   band keys of D's published stories
     raw/run_date=D/shard-N.parquet, .warc.gz raw captures, for a reprocess without network
-    state/fetched/run_date=D/part-0.parquet  seen URLs, committed with D's publication
+    state/fetched/run_date=D/host_bucket=NN/part-0.parquet
+                                            seen URLs by host bucket, committed with D's publication
     state/http_cache/run_date=D/part-0.parquet
 
 Private to a run (``_``-prefixed, never read by readers)::
@@ -120,12 +121,40 @@ FETCHED_DIR = "state/fetched"
 CACHE_DIR = "state/http_cache"
 
 
+# The seen-URL state of a night is split by a hash of the URL's host (:func:`cleaning.fetch.state.
+# host_bucket`) into this many buckets, so a reader that needs some hosts reads only their
+# buckets. The number is part of the layout: every night must use the same one (a different
+# number would need a new FETCHED_DIR).
+HOST_BUCKETS = 64
+_BUCKET_PREFIX = "host_bucket="
+
+
 def fetched_dir(run_date: date) -> str:
     return f"{FETCHED_DIR}/{night(run_date)}"
 
 
 def fetched_file(run_date: date) -> str:
+    """The whole night's record in one file, as nights were written before the split by host
+    (still read: see :func:`fetched_bucket_of`)."""
     return f"{fetched_dir(run_date)}/part-0.parquet"
+
+
+def bucket_name(bucket: int) -> str:
+    return f"{_BUCKET_PREFIX}{bucket:02d}"
+
+
+def fetched_bucket_file(run_date: date, bucket: int) -> str:
+    """One host bucket of night D's seen-URL record."""
+    return f"{fetched_dir(run_date)}/{bucket_name(bucket)}/part-0.parquet"
+
+
+def fetched_bucket_of(relpath: str) -> int | None:
+    """The host bucket of a state or pending file, or None for a whole-night file (written
+    before the split by host, or a pending file of a fetch that ran before it)."""
+    for part in relpath.split("/"):
+        if part.startswith(_BUCKET_PREFIX):
+            return int(part.removeprefix(_BUCKET_PREFIX))
+    return None
 
 
 def http_cache_dir(run_date: date) -> str:
@@ -180,8 +209,19 @@ def furniture_counts_dir(run_date: date) -> str:
     return f"{work_dir(run_date)}/{FURNITURE_COUNTS}"
 
 
-def pending_fetched(run_date: date, shard: int) -> str:
-    return f"{work_dir(run_date)}/state/fetched/{shard_name(shard)}"
+def pending_fetched_dir(run_date: date) -> str:
+    return f"{work_dir(run_date)}/state/fetched"
+
+
+def pending_fetched(run_date: date, shard: int, bucket: int) -> str:
+    """A fetch shard's record of one host bucket, pending until the night publishes."""
+    return f"{pending_fetched_dir(run_date)}/{bucket_name(bucket)}/{shard_name(shard)}"
+
+
+def pending_fetched_index(run_date: date, shard: int) -> str:
+    """Which buckets a fetch shard wrote and how many rows (written last: the shard's record is
+    the files it names)."""
+    return f"{pending_fetched_dir(run_date)}/{shard_name(shard, '.json')}"
 
 
 def pending_http_cache(run_date: date) -> str:

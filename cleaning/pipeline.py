@@ -77,7 +77,9 @@ def discover(config: Config, run_date: date, only_sources: list[str] | None = No
     started = time.monotonic()
     lake = Lake(config.lake)
     settings = config.fetch
-    seen = state.load_seen(lake, run_date, settings.seen_days) if settings.skip_seen else set()
+    # Read a host bucket of the seen-URL state at a time, when a network candidate of that
+    # bucket is first checked: only the buckets of tonight's hosts are read.
+    seen = state.SeenUrls(lake, run_date, settings.seen_days) if settings.skip_seen else set()
     cache = state.load_http_cache(lake, run_date)
     oldest = state.window_start(run_date, settings.seen_days) if settings.skip_seen else None
     fetcher = fetching.fetcher_for(config)
@@ -100,6 +102,8 @@ def discover(config: Config, run_date: date, only_sources: list[str] | None = No
         "candidates": len(candidates),
         "failed": len(failures),
         "already_seen": night.already_seen,
+        "seen_buckets_read": getattr(seen, "buckets_read", 0),
+        "seen_files_read": getattr(seen, "files_read", 0),
         "too_old": night.too_old,
         "over_limit": night.over_limit,
         "not_modified": night.not_modified,

@@ -83,9 +83,7 @@ def select_furniture(
     on at least ``max(2, min_share * pages)`` of them. Rows seen on fewer than 2 pages can never
     pass, so a caller may leave them out.
     """
-    thresholds = {
-        source: max(2, min_share * count) for source, count in per_source_pages.items() if count >= min_pages
-    }
+    thresholds = {source: max(2, min_share * count) for source, count in per_source_pages.items() if count >= min_pages}
     learned: dict[str, set[str]] = {}
     for source, key, seen in line_pages:
         threshold = thresholds.get(source)

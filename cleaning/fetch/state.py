@@ -11,12 +11,20 @@ manifest, and only for a night that passed its failure bound. A night that crash
 ran dry leaves the state as the last published night left it, so its stories are offered again
 to the next night and to a re-run of its own date.
 
-``state/fetched/run_date=D/part-0.parquet``
+``state/fetched/run_date=D/host_bucket=NN/part-0.parquet``
     Identity keys (:func:`cleaning.urls.url_key`) of the URLs fetched over the network by night D
     and of the URLs they redirected to. Discover of night D skips URLs found in the partitions
     of the ``seen_days`` nights before D. Pages read from local files, mirrors or
     WARC files are not recorded: reading them again costs no one anything, and the sample corpus
     relies on it.
+
+    Each night is split into :data:`~cleaning.layout.HOST_BUCKETS` buckets by a stable hash of
+    the host (:func:`host_bucket`), so a reader that asks about some hosts reads only their
+    buckets (:class:`SeenUrls`). A row sits in the bucket of its URL's host and, when it
+    redirected to a host of another bucket, in that bucket too: each bucket holds every key of
+    its hosts. Each fetch shard writes its rows by bucket (``_work/.../state/fetched/
+    host_bucket=NN/shard-N.parquet``, then an index naming them); the commit writes one file per
+    bucket. A night written before the split (one ``part-0.parquet``) is still read, whole.
 ``state/http_cache/run_date=D/part-0.parquet``
     Validators (ETag, Last-Modified) and the last body of each feed and sitemap, written by
     discover of night D. Night D sends conditional requests with the validators of the latest
@@ -27,10 +35,13 @@ to the next night and to a re-run of its own date.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 import pyarrow as pa
+import xxhash
 
 from cleaning import layout
 from cleaning.store import Lake
@@ -64,23 +75,99 @@ HTTP_CACHE = pa.schema(
 _partition_date = layout.partition_date
 
 
+def host_bucket(host: str) -> int:
+    """The state bucket of a host (lower-case, as in identity keys): stable across runs, machines
+    and Python versions (xxh64, not Python's salted ``hash``)."""
+    return xxhash.xxh64_intdigest(host.encode("utf-8")) % layout.HOST_BUCKETS
+
+
+def key_host(key: str) -> str:
+    """The host of an identity key ("" for a key without one)."""
+    try:
+        return urlsplit(key).hostname or ""
+    except ValueError:
+        return ""
+
+
+def key_bucket(key: str) -> int:
+    return host_bucket(key_host(key))
+
+
+def _by_bucket(rows: Iterable[dict]) -> dict[int, list[dict]]:
+    """Rows by the bucket of their URL's host, and also of their final URL's host when that
+    bucket differs (a redirect to another site)."""
+    buckets: dict[int, list[dict]] = {}
+    for row in rows:
+        own = key_bucket(row["url"] or "")
+        buckets.setdefault(own, []).append(row)
+        if row["final_url"] and (other := key_bucket(row["final_url"])) != own:
+            buckets.setdefault(other, []).append(row)
+    return buckets
+
+
 def write_fetched(lake: Lake, run_date: date, shard: int, rows: list[dict]) -> None:
-    """A fetch shard's record, pending until the night publishes."""
-    lake.write_table(layout.pending_fetched(run_date, shard), pa.Table.from_pylist(rows, schema=FETCHED))
+    """A fetch shard's record, by host bucket, pending until the night publishes.
+
+    The index goes last and names the bucket files: a retried shard replaces its record as a
+    whole, and files an earlier try left are not named."""
+    index = layout.pending_fetched_index(run_date, shard)
+    lake.delete_file(index)
+    buckets = _by_bucket(rows)
+    for bucket in sorted(buckets):
+        table = pa.Table.from_pylist(buckets[bucket], schema=FETCHED)
+        lake.write_table(layout.pending_fetched(run_date, shard, bucket), table)
+    lake.write_json(index, {"shard": shard, "rows": len(rows), "buckets": sorted(buckets)})
+
+
+def _pending_by_bucket(lake: Lake, run_date: date) -> tuple[dict[int, list[pa.Table]], int] | None:
+    """The night's pending record, as tables per bucket, and its row count; None when no fetch
+    shard left one. Reads each bucket's files when asked (tables are lazily read per bucket)."""
+    folder = layout.pending_fetched_dir(run_date)
+    files = lake.list_files(folder)
+    indexes = [rel for rel in files if rel.endswith(".json")]
+    # a shard fetched by a version before the split left one whole file: split it here
+    whole = [rel for rel in files if rel.endswith(".parquet") and layout.fetched_bucket_of(rel) is None]
+    if not indexes and not whole:
+        return None
+    parts: dict[int, list] = {}
+    rows = 0
+    for rel in indexes:
+        index = lake.read_json(rel)
+        rows += index["rows"]
+        for bucket in index["buckets"]:
+            parts.setdefault(bucket, []).append(layout.pending_fetched(run_date, index["shard"], bucket))
+    for rel in whole:
+        table = lake.read_table(rel, schema=FETCHED)
+        rows += table.num_rows
+        for bucket, bucket_rows in _by_bucket(table.to_pylist()).items():
+            parts.setdefault(bucket, []).append(pa.Table.from_pylist(bucket_rows, schema=FETCHED))
+    return parts, rows
 
 
 def commit_night(lake: Lake, run_date: date) -> dict:
     """Make night D's pending records the state (publish calls this for a night it commits).
 
-    A record that is not pending (a reprocess run fetches nothing and keeps discover's cache) is
-    left as it is. Returns how many rows were committed per record."""
+    Each bucket's file is replaced whole (the lake writes a file through a temporary name, or as
+    one object), then the files of D no fetch shard wrote this time (buckets of an earlier run
+    of D, or a whole-night file from before the split) are deleted; the night counts as seen only
+    once its manifest is written, after this. A record that is not pending (a reprocess run
+    fetches nothing and keeps discover's cache) is left as it is. Returns how many rows were
+    committed per record (``fetched`` counts each fetched page once, even when its redirect put
+    it in two buckets)."""
     committed = {}
-    pending = lake.list_files(layout.pending_fetched(run_date, 0).rsplit("/", 1)[0], ".parquet")
-    if pending:
-        table = lake.read_tables(pending, FETCHED)
-        lake.delete_dir(layout.fetched_dir(run_date))
-        lake.write_table(layout.fetched_file(run_date), table)
-        committed["fetched"] = table.num_rows
+    pending = _pending_by_bucket(lake, run_date)
+    if pending is not None:
+        parts, rows = pending
+        before = set(lake.list_files(layout.fetched_dir(run_date), ".parquet"))
+        written = set()
+        for bucket in sorted(parts):
+            tables = [p if isinstance(p, pa.Table) else lake.read_table(p, schema=FETCHED) for p in parts[bucket]]
+            rel = layout.fetched_bucket_file(run_date, bucket)
+            lake.write_table(rel, pa.concat_tables(tables))
+            written.add(rel)
+        for rel in sorted(before - written):
+            lake.delete_file(rel)
+        committed["fetched"] = rows
     cache = layout.pending_http_cache(run_date)
     if lake.exists(cache):
         table = lake.read_table(cache, schema=HTTP_CACHE)
@@ -95,23 +182,96 @@ def window_start(run_date: date, days: int) -> datetime:
     return datetime(oldest.year, oldest.month, oldest.day, tzinfo=timezone.utc)
 
 
+class SeenUrls:
+    """Identity keys of URLs fetched by the published nights among the ``days`` before ``run_date``,
+    read one host bucket at a time, when a key of that bucket is first asked about.
+
+    ``key in seen`` reads (once) the files of the key's bucket over the window; the nights before
+    the split by host are read whole, once. So a night whose candidates come from a few hosts
+    reads only those hosts' buckets, and one without network candidates reads nothing, not even
+    the manifests. :meth:`among` answers for many keys at once holding one bucket at a time.
+    """
+
+    def __init__(self, lake: Lake, run_date: date, days: int):
+        self.lake, self.run_date, self.days = lake, run_date, days
+        self._files: dict[int | None, list[str]] | None = None  # None: written before the split
+        self._loaded: dict[int | None, frozenset[str]] = {}
+        self._lock = threading.RLock()
+        self.files_read = 0
+
+    def _window(self) -> dict[int | None, list[str]]:
+        with self._lock:
+            return self._list_window()
+
+    def _list_window(self) -> dict[int | None, list[str]]:
+        if self._files is None:
+            oldest = self.run_date - timedelta(days=self.days)
+            files: dict[int | None, list[str]] = {}
+            published: dict[date, bool] = {}
+            for rel in self.lake.list_files(FETCHED_DIR, ".parquet"):
+                night = _partition_date(rel)
+                if night is None or not oldest <= night < self.run_date:
+                    continue
+                if night not in published:  # a crash between the state commit and the manifest
+                    published[night] = _published(self.lake, night)
+                if published[night]:
+                    files.setdefault(layout.fetched_bucket_of(rel), []).append(rel)
+            self._files = files
+        return self._files
+
+    def _read(self, bucket: int | None) -> pa.Array:
+        """The ``url`` and ``final_url`` keys of one bucket's files over the window (with repeats)."""
+        files = self._window().get(bucket, [])
+        self.files_read += len(files)
+        table = self.lake.read_tables(files, FETCHED, columns=["url", "final_url"])
+        chunks = [chunk for name in ("url", "final_url") for chunk in table.column(name).chunks]
+        return pa.concat_arrays(chunks).drop_null() if chunks else pa.array([], pa.string())
+
+    def bucket(self, bucket: int | None) -> frozenset[str]:
+        """Every seen key of one bucket (``None``: of the nights written whole)."""
+        with self._lock:
+            if bucket not in self._loaded:
+                self._loaded[bucket] = frozenset(self._read(bucket).to_pylist()) - {""}
+            return self._loaded[bucket]
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        if self._window().get(None) and key in self.bucket(None):
+            return True
+        return key in self.bucket(key_bucket(key))
+
+    @property
+    def buckets_read(self) -> int:
+        return sum(1 for b in self._loaded if b is not None)
+
+    def among(self, keys: Iterable[str]) -> set[str]:
+        """The seen keys among ``keys``, reading each bucket once and holding one at a time
+        (nothing is kept for later calls)."""
+        import pyarrow.compute as pc
+
+        wanted: dict[int, list[str]] = {}
+        for key in keys:
+            if key:
+                wanted.setdefault(key_bucket(key), []).append(key)
+        found: set[str] = set()
+        whole = self._read(None) if self._window().get(None) else None
+        for bucket in sorted(wanted):
+            asked = pa.array(wanted[bucket], pa.string())
+            for known in (self._read(bucket), whole):
+                if known is not None and len(known):
+                    found.update(asked.filter(pc.is_in(asked, value_set=known)).to_pylist())
+        return found
+
+
 def load_seen(lake: Lake, run_date: date, days: int) -> set[str]:
-    """Identity keys of URLs fetched by the published nights among the ``days`` before ``run_date``."""
-    oldest = run_date - timedelta(days=days)
-    seen: set[str] = set()
-    published: dict[date, bool] = {}
-    for rel in lake.list_files(FETCHED_DIR, ".parquet"):
-        night = _partition_date(rel)
-        if night is None or not oldest <= night < run_date:
-            continue
-        if night not in published:  # a crash between the state commit and the manifest
-            published[night] = _published(lake, night)
-        if not published[night]:
-            continue
-        table = lake.read_table(rel, columns=["url", "final_url"])
-        seen.update(u for u in table.column("url").to_pylist() if u)
-        seen.update(u for u in table.column("final_url").to_pylist() if u)
-    return seen
+    """Every identity key of URLs fetched by the published nights among the ``days`` before
+    ``run_date``, as one set (:class:`SeenUrls` reads only the buckets asked about)."""
+    seen = SeenUrls(lake, run_date, days)
+    keys: set[str] = set()
+    for bucket in seen._window():
+        keys.update(seen.bucket(bucket))
+    return keys
 
 
 def _published(lake: Lake, night: date) -> bool:

@@ -8,7 +8,7 @@ date's result again; every candidate ends as a capture or a failure; the WARC ma
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pyarrow.parquet as pq
 import pytest
@@ -209,7 +209,8 @@ def test_old_state_partitions_are_pruned_but_never_newer_ones(tmp_path):
         NIGHT - timedelta(days=3),
         NIGHT + timedelta(days=5),
     ):
-        state.write_fetched(lake, day, 0, [])
+        row = {"url": f"https://{day}.test/a", "final_url": f"https://{day}.test/a", "source": "s", "status": 200}
+        state.write_fetched(lake, day, 0, [{**row, "fetched_at": datetime(2025, 9, 1, tzinfo=timezone.utc)}])
         state.save_http_cache(lake, day, state.HttpCache(), keep_days=30)
         state.commit_night(lake, day)
     state.prune(lake, NIGHT, seen_days=30)
