@@ -242,8 +242,15 @@ class DedupConfig:
     containment_min_shingles: int = 40  # shorter bodies are judged by Jaccard alone
     min_shingles: int = 3  # fewer than this: exact matching only
     history_days: int = 30
+    # How the dedup stages split the night's work (the decisions do not depend on it): key ranges
+    # (a power of two), one bucket task and one verify task each. Raise it as nights grow, so that
+    # each task's memory stays put (docs/operations.md, "Scaling out").
+    key_ranges: int = 4
+    max_bucket: int = 10_000  # a key shared by more stories than this pairs only the first ones
 
     LIMITS: typing.ClassVar[dict] = {
+        "key_ranges": (1, 1 << 16),
+        "max_bucket": (2, None),
         "shingle_words": (1, 1_000),
         "num_perm": (1, 4_096),
         "lsh_threshold": (("above", 0), 1),
@@ -257,6 +264,8 @@ class DedupConfig:
 
     def __post_init__(self):
         _check_ranges(self, "dedup", self.LIMITS)
+        if isinstance(self.key_ranges, int) and self.key_ranges & (self.key_ranges - 1):
+            raise ConfigError(f"[dedup] 'key_ranges' must be a power of two, got {self.key_ranges}", "key_ranges")
 
 
 @dataclass(frozen=True)
@@ -348,6 +357,9 @@ class Config:
         data.pop("health")  # watching the results does not change them
         if not data["fetch"]["allow_networks_include_public"]:  # a later key: old digests stay valid
             del data["fetch"]["allow_networks_include_public"]
+        del data["dedup"]["key_ranges"]  # the split of the work, not the results
+        if data["dedup"]["max_bucket"] == DedupConfig.max_bucket:
+            del data["dedup"]["max_bucket"]
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
