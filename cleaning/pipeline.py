@@ -191,9 +191,13 @@ def clean(config: Config, run_date: date, shard: int, workers: int | None = None
     }
 
 
-# A clean shard's furniture counts: per source, one row with ``line_key`` null holding its pages,
-# and one row per line key holding on how many of those pages the key is.
-FURNITURE_COUNTS = pa.schema([("source", pa.string()), ("line_key", pa.string()), ("pages", pa.int64())])
+# A clean shard's furniture counts: one row per source and line key holding on how many of the
+# shard's pages of that source the key is, with a 64-bit hash of (source, key); the pages per
+# source are in the file's metadata (JSON under ``source_pages``).
+FURNITURE_COUNTS = pa.schema(
+    [("source", pa.string()), ("line_key", pa.string()), ("key_hash", pa.uint64()), ("pages", pa.int64())]
+)
+_SOURCE_PAGES = b"source_pages"
 
 
 def _furniture_page(text: str) -> str:
@@ -203,41 +207,59 @@ def _furniture_page(text: str) -> str:
 
 def _furniture_counts(pages) -> pa.Table:
     """The counts :func:`learn_furniture` merges, for ``(source, text)`` pairs of one shard."""
+    import json
+
     from cleaning.clean.furniture import count_lines
 
     per_source, line_pages = count_lines((source, _furniture_page(text)) for source, text in pages)
-    sources, keys, counts = [], [], []
+    sources, keys, hashes, counts = [], [], [], []
     for source in sorted(per_source):
-        sources.append(source)
-        keys.append(None)
-        counts.append(per_source[source])
         for key in sorted(line_pages[source]):
             sources.append(source)
             keys.append(key)
+            hashes.append(xxhash.xxh3_64_intdigest(f"{source}\x00{key}".encode("utf-8")))
             counts.append(line_pages[source][key])
-    return pa.table(
-        [pa.array(sources, pa.string()), pa.array(keys, pa.string()), pa.array(counts, pa.int64())],
-        schema=FURNITURE_COUNTS,
-    )
+    columns = [pa.array(sources, pa.string()), pa.array(keys, pa.string())]
+    columns += [pa.array(hashes, pa.uint64()), pa.array(counts, pa.int64())]
+    metadata = {_SOURCE_PAGES: json.dumps(dict(sorted(per_source.items()))).encode("utf-8")}
+    return pa.table(columns, schema=FURNITURE_COUNTS.with_metadata(metadata))
 
 
-def _merged_furniture_counts(tables: list[pa.Table]) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
-    """Sum shards' counts per source and per (source, line key): pages per source, and the
-    ``(source, line_key, pages)`` rows on at least 2 pages (no key on fewer can be furniture)."""
+def _merged_furniture_counts(lake: Lake, parts: list) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
+    """Sum the shards' counts (``parts``: counts files, or tables of :func:`_furniture_counts`):
+    pages per source, and the ``(source, line_key, pages)`` rows on 2 pages or more (no key on
+    fewer can be furniture).
+
+    Two passes, so that the strings of the night's lines are never all in memory: first the
+    hashes alone are summed, which finds the (source, key) pairs that may be on 2 pages or more
+    (two pairs sharing a hash only let more through); then each shard's rows of those hashes
+    are read and summed exactly by source and key."""
+    import json
+
     import pyarrow.compute as pc
 
-    table = pa.concat_tables(tables) if tables else FURNITURE_COUNTS.empty_table()
-    is_total = pc.is_null(table.column("line_key"))
-    totals = table.filter(is_total).group_by("source").aggregate([("pages", "sum")])
-    per_source = dict(zip(totals.column("source").to_pylist(), totals.column("pages_sum").to_pylist()))
-    lines = table.filter(pc.invert(is_total))
-    del table
+    def load(part, columns: list[str]) -> pa.Table:
+        return part.select(columns) if isinstance(part, pa.Table) else lake.read_table(part, columns=columns)
+
+    per_source: Counter[str] = Counter()
+    for part in parts:
+        metadata = part.schema.metadata if isinstance(part, pa.Table) else lake.read_metadata(part).metadata
+        per_source.update(json.loads((metadata or {}).get(_SOURCE_PAGES, b"{}")))
+    hashes = [load(part, ["key_hash", "pages"]) for part in parts]
+    summed = (pa.concat_tables(hashes) if hashes else FURNITURE_COUNTS.empty_table()).group_by("key_hash")
+    del hashes
+    summed = summed.aggregate([("pages", "sum")])
+    repeated = summed.filter(pc.greater_equal(summed.column("pages_sum"), 2)).column("key_hash").combine_chunks()
+    del summed
+    kept = []
+    for part in parts:
+        table = load(part, ["source", "line_key", "key_hash", "pages"])
+        kept.append(table.filter(pc.is_in(table.column("key_hash"), value_set=repeated)))
+    lines = pa.concat_tables(kept) if kept else FURNITURE_COUNTS.empty_table()
     lines = lines.group_by(["source", "line_key"]).aggregate([("pages", "sum")])
     lines = lines.filter(pc.greater_equal(lines.column("pages_sum"), 2))
-    rows = zip(
-        lines.column("source").to_pylist(), lines.column("line_key").to_pylist(), lines.column("pages_sum").to_pylist()
-    )
-    return per_source, list(rows)
+    rows = zip(*(lines.column(name).to_pylist() for name in ("source", "line_key", "pages_sum")))
+    return dict(per_source), list(rows)
 
 
 @_recorded
@@ -247,8 +269,9 @@ def learn_furniture(config: Config, run_date: date) -> dict:
     Each clean shard wrote how many of its pages each source has and on how many of them each
     line key appears (:func:`_furniture_counts`); the sums over shards are the night's counts, so
     the rule (:func:`cleaning.clean.furniture.select_furniture`) learns exactly what it would
-    from all bodies at once, in memory that grows with the distinct lines and not the bodies. A
-    cleaned shard without a counts file (cleaned by an older version) is counted from its bodies.
+    from all bodies at once, holding a hash per distinct line and the text of repeated lines
+    only (:func:`_merged_furniture_counts`). A cleaned shard without a counts file (cleaned by an
+    older version) is counted from its bodies.
     """
     from cleaning.clean.furniture import select_furniture
 
@@ -257,18 +280,18 @@ def learn_furniture(config: Config, run_date: date) -> dict:
     counted = {
         layout.shard_of_name(rel): rel for rel in lake.list_files(layout.furniture_counts_dir(run_date), ".parquet")
     }
-    tables = []
+    parts = []
     for rel in lake.list_files(f"{layout.work_dir(run_date)}/cleaned", ".parquet"):
         shard = layout.shard_of_name(rel)
         if shard in counted:
-            tables.append(lake.read_table(counted[shard], schema=FURNITURE_COUNTS))
+            parts.append(counted[shard])
         else:
             cleaned = lake.read_table(rel, columns=["source", "text"])
-            tables.append(
+            parts.append(
                 _furniture_counts(zip(cleaned.column("source").to_pylist(), cleaned.column("text").to_pylist()))
             )
-    per_source, line_rows = _merged_furniture_counts(tables)
-    del tables
+    per_source, line_rows = _merged_furniture_counts(lake, parts)
+    del parts
     settings = config.clean
     learned = select_furniture(per_source, line_rows, settings.furniture_min_pages, settings.furniture_min_share)
     rows = [{"source": s, "line_key": k} for s in sorted(learned) for k in sorted(learned[s])]

@@ -86,7 +86,7 @@ def shardings(pages: list, seed: int):
 
 def merged_rule(shards: list, min_pages: int, min_share: float):
     tables = [pipeline._furniture_counts(shard) for shard in shards]
-    per_source, rows = pipeline._merged_furniture_counts(tables)
+    per_source, rows = pipeline._merged_furniture_counts(None, tables)
     return select_furniture(per_source, rows, min_pages, min_share)
 
 
@@ -116,6 +116,17 @@ def test_edge_cases_by_hand():
     for _, shards in shardings(pages, 0):
         assert merged_rule(shards, 5, 0.4) == expected
     assert merged_rule([], 5, 0.4) == {} == whole_night_rule([], 5, 0.4)
+
+
+def test_hash_collisions_only_cost_memory(monkeypatch):
+    """The first pass sums hashes of (source, key); keys sharing a hash must still be told apart."""
+    import xxhash
+
+    pages = night_pages(11)
+    expected = whole_night_rule([(s, pipeline._furniture_page(t)) for s, t in pages])
+    monkeypatch.setattr(xxhash, "xxh3_64_intdigest", lambda data: len(data) % 3)
+    for name, shards in shardings(pages, 11):
+        assert merged_rule(shards, 5, 0.4) == expected, name
 
 
 def test_the_furniture_step_merges_shard_counts(tmp_path):
