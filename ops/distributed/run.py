@@ -563,25 +563,27 @@ class Run:
             raise Failed("cleaning run did not finish within 300 s") from None
         if single_proc.returncode != 0:
             raise Failed(f"cleaning run failed with status {single_proc.returncode}\n{self.procs.tail('cleaning-run')}")
-        problems += self.compare(single_lake)
+        problems += self.compare(single_lake, lake)
         self.phase("compare", t)
         if problems:
             raise Failed("\n".join(problems))
 
-    def read_tables(self, filesystem, root: str) -> dict:
-        import pyarrow.parquet as pq
+    def compare(self, single_lake: Path, s3_lake: str) -> list[str]:
+        """Both nights read the way readers read them (the manifest, then the parts it lists)."""
+        from datetime import date
 
-        return {
-            name: pq.read_table(f"{root}/{name}/run_date={self.args.date}/part-0.parquet", filesystem=filesystem)
-            for name in TABLES
-        }
+        from cleaning.publish import read_night
+        from cleaning.store import Lake
 
-    def compare(self, single_lake: Path) -> list[str]:
-        import pyarrow.fs as pafs
-
-        on_s3 = self.read_tables(self.s3(), f"{BUCKET}/lake")
-        local = self.read_tables(pafs.LocalFileSystem(), str(single_lake))
+        night = date.fromisoformat(self.args.date)
+        os.environ.update({k: v for k, v in self.base_env().items() if k.startswith("AWS_")})  # S3 keys here
+        s3_manifest, on_s3 = read_night(Lake(s3_lake), night, TABLES)
+        local_manifest, local = read_night(Lake(str(single_lake)), night, TABLES)
         problems = compare_tables(on_s3, local)
+        if s3_manifest.get("rows") != local_manifest.get("rows"):
+            problems.append(
+                f"manifest rows {s3_manifest.get('rows')} on Celery, {local_manifest.get('rows')} in one process"
+            )
         counts = ", ".join(f"{name} {on_s3[name].num_rows}" for name in TABLES)
         if not problems:
             say(f"tables equal to the single-process run ({counts} rows; sorted rows, without {sorted(VARYING)})")
