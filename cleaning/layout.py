@@ -7,8 +7,8 @@ Polars, pandas, Spark) turn into a ``run_date`` column.
 
 Published, read by downstream teams::
 
-    <table>/run_date=D/part-0.parquet       articles, duplicates, failures
-    manifests/run_date=D/manifest.json      written last; names the files of the night
+    <table>/run_date=D/part-NNNNN.parquet   articles, duplicates, failures: one part per shard
+    manifests/run_date=D/manifest.json      written last; lists every part of the night
     source_health/run_date=D/part-0.parquet one row per source: counts, body lengths, flags
     reports/health/run_date=D/index.html    the night's source health report (self-contained)
 
@@ -23,7 +23,7 @@ Kept for later nights::
 Private to a run (``_``-prefixed, never read by readers)::
 
     _work/run_date=D/...                    files passed between the steps of D's run
-    _staging/run_date=D/<attempt>/...       publish's staging area
+    _staging/run_date=D/<attempt>/...       publish's staging area (parts, history, per shard)
     _leases/run_date=D/<owner>.json         who is writing D (:mod:`cleaning.lease`)
 """
 
@@ -58,8 +58,28 @@ def shard_of_name(name: str) -> int:
 
 
 # ---------------------------------------------------------------- published
-def table_file(table: str, run_date: date) -> str:
-    return f"{table}/{night(run_date)}/part-0.parquet"
+def table_dir(table: str, run_date: date) -> str:
+    """The partition folder of one table and night: its parts, and nothing else."""
+    return f"{table}/{night(run_date)}"
+
+
+def part_name(part: int) -> str:
+    return f"part-{part:05d}.parquet"
+
+
+def table_part(table: str, run_date: date, part: int) -> str:
+    """Part ``part`` of a table's night; the part number is the shard number, so a shard
+    published again replaces its own part."""
+    return f"{table_dir(table, run_date)}/{part_name(part)}"
+
+
+def manifest_parts(manifest: dict, table: str) -> list[dict]:
+    """The parts of ``table`` a night's manifest lists, each ``{"path", "rows", "bytes",
+    "sha256"}``; a manifest written before nights had parts names one file, returned as one part."""
+    entry = (manifest.get("files") or {}).get(table)
+    if not entry:
+        return []
+    return list(entry["parts"]) if "parts" in entry else [entry]
 
 
 def manifest_dir(run_date: date) -> str:
@@ -73,6 +93,17 @@ def manifest_file(run_date: date) -> str:
 def staging_dir(run_date: date, attempt: str | None = None) -> str:
     base = f"_staging/{night(run_date)}"
     return f"{base}/{attempt}" if attempt else base
+
+
+def staged_part(run_date: date, attempt: str, table: str, part: int) -> str:
+    """Where a publish task stages a part before the commit makes it :func:`table_part`."""
+    return f"{staging_dir(run_date, attempt)}/{table}/{part_name(part)}.staged"
+
+
+def staged_history(run_date: date, attempt: str) -> str:
+    """The folder the publish tasks stage the night's history files in, laid out as they will
+    sit under :func:`history_dir`."""
+    return f"{staging_dir(run_date, attempt)}/history"
 
 
 HEALTH_DIR = "source_health"
@@ -189,6 +220,11 @@ def work_failures(run_date: date, step: str) -> str:
 
 def work_stats(run_date: date, name: str) -> str:
     return f"{work_dir(run_date)}/stats/{name}.json"
+
+
+def publish_counts(run_date: date, shard: int) -> str:
+    """A publish task's counts and staged parts, read by the night's commit."""
+    return f"{work_dir(run_date)}/publish/{shard_name(shard, '.json')}"
 
 
 def work_file(run_date: date, name: str) -> str:

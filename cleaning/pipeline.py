@@ -459,22 +459,41 @@ def _history_texts(lake: Lake, history: pa.Table, ids: list[str]) -> dict[str, s
     """Bodies of earlier nights' canonicals, read from the published articles partitions."""
     import pyarrow.compute as pc
 
+    from cleaning.publish import night_parts
+
     wanted = pa.array(sorted(set(ids)), pa.string())
     rows = history.filter(pc.is_in(history.column("id"), value_set=wanted))
     out = {}
     for run_date in sorted(set(rows.column("run_date").to_pylist())):
-        rel = layout.table_file("articles", run_date)
-        if not lake.exists(rel):
-            continue
-        t = lake.read_table(rel, columns=["id", "text"])
-        t = t.filter(pc.is_in(t.column("id"), value_set=wanted))
-        out.update(zip(t.column("id").to_pylist(), t.column("text").to_pylist()))
+        for rel in night_parts(lake, "articles", run_date):  # the parts the night's manifest lists
+            t = lake.read_table(rel, columns=["id", "text"])
+            t = t.filter(pc.is_in(t.column("id"), value_set=wanted))
+            out.update(zip(t.column("id").to_pylist(), t.column("text").to_pylist()))
     return out
 
 
 # ---------------------------------------------------------------- publish
+def publish_shard(config: Config, run_date: date, shard: int, dry_run: bool = False) -> dict:
+    """Build and stage one shard's parts of the night's tables and its history (mapped over the
+    shards, after dedup); nothing a reader sees changes until :func:`commit_night`."""
+    from cleaning.publish import publish_shard as stage
+
+    return stage(config, run_date, shard, dry_run=dry_run)
+
+
+def commit_night(config: Config, run_date: date, dry_run: bool = False, owner: str | None = None) -> dict:
+    """Commit what the shards staged: parts, history, seen-URL state, manifest last; returns the
+    manifest. With ``owner``, only while that run holds the date's lease."""
+    from cleaning.publish import commit_night as commit
+
+    stats = read_stats(Lake(config.lake), run_date)
+    return commit(config, run_date, dry_run=dry_run, stage_stats=stats, owner=owner)
+
+
 def publish(config: Config, run_date: date, dry_run: bool = False, owner: str | None = None) -> dict:
-    """Publish the night. With ``owner``, only while that run holds the date's lease."""
+    """Publish the night in this process: :func:`publish_shard` for every shard, then
+    :func:`commit_night`, as the Airflow tasks do. With ``owner``, only while that run holds the
+    date's lease."""
     from cleaning.publish import publish_night
 
     stats = read_stats(Lake(config.lake), run_date)

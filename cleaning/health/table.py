@@ -1,7 +1,7 @@
 """One night's health rows, one per source, from what the night left in the lake.
 
 The counts come from the published night: the manifest's per-source summary and stage stats,
-and the night's ``failures`` partition (for reasons). Body lengths, wire credits and the share of
+and the night's ``failures`` parts (for reasons). Body lengths, wire credits and the share of
 bodies holding learned furniture come from the night's work files while they exist (right after
 publish, which is when :func:`cleaning.health.record_night` runs): they hold every article that
 reached dedup, so a source whose stories are all duplicates of earlier nights still shows how
@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from cleaning import layout, schema
 from cleaning.config import Config
+from cleaning.publish import read_published  # every part the night's manifest lists
 from cleaning.store import Lake
 
 COUNTS = (
@@ -58,7 +59,7 @@ def _bodies(lake: Lake, run_date: date) -> tuple[list[tuple[str, str, str | None
                 seen.add(id_)
                 rows.append((source, text, agency))
         return rows, True
-    table = lake.read_table(layout.table_file("articles", run_date), columns=["source", "text", "wire_agency"])
+    table = read_published(lake, "articles", run_date, columns=["source", "text", "wire_agency"])
     return list(zip(*(table.column(c).to_pylist() for c in table.column_names))), False
 
 
@@ -105,7 +106,7 @@ def build_rows(lake: Lake, config: Config, run_date: date, manifest: dict) -> li
     """The night's rows (no flags yet), sorted by source: every configured source, and any other
     source the night's tables name."""
     summary = manifest.get("summary", {}).get("sources", {})
-    failures = lake.read_table(layout.table_file("failures", run_date), columns=["source", "stage", "reason"])
+    failures = read_published(lake, "failures", run_date, columns=["source", "stage", "reason"])
     reasons: dict[str, Counter] = defaultdict(Counter)
     stage_failures: dict[str, Counter] = defaultdict(Counter)
     for source, stage, reason in zip(*(failures.column(c).to_pylist() for c in ("source", "stage", "reason"))):

@@ -1,8 +1,9 @@
 """The lake as downstream readers see it (docs/schema.md, docs/lake.md).
 
 - DuckDB, Polars, pandas and pyarrow read the same rows from the sample night.
-- Files are zstd Parquet, self-describing (descriptions, schema version, publish attempt) and
-  match the manifest's sizes and checksums.
+- A night is several parts per table (one per shard); they are zstd Parquet, self-describing
+  (descriptions, schema version, publish attempt) and match the manifest's list of parts, sizes
+  and checksums.
 - A publishing process killed for real (SIGKILL, via ``NEWSCLEAN_TEST_CRASH_AFTER``) before its
   first commit changes nothing; killed between two table commits it leaves only complete files,
   the old manifest, and a night that ``check_night`` flags; a re-run completes it; re-running a
@@ -28,7 +29,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 
-from cleaning import schema
+from cleaning import layout, schema
 from cleaning.config import load_config
 from cleaning.pipeline import publish, run_night
 from cleaning.publish import (
@@ -36,7 +37,7 @@ from cleaning.publish import (
     NightNotConsistent,
     check_night,
     manifest_file,
-    partition_file,
+    partition_path,
     read_night,
     staging_dir,
 )
@@ -96,18 +97,27 @@ def pandas_rows(root, table: str) -> list[dict]:
     return pd.read_parquet(f"{root}/{table}").to_dict("records")
 
 
+def parts(lake: Lake, table: str, day: date = NIGHT) -> list[str]:
+    """The files in a table's partition folder for ``day`` (what a glob reader reads)."""
+    return lake.list_files(layout.table_dir(table, day))
+
+
+def table_rows(lake: Lake, table: str, day: date = NIGHT) -> list[dict]:
+    return [r for rel in parts(lake, table, day) for r in lake.read_table(rel).to_pylist()]
+
+
 def pyarrow_rows(lake: Lake, table: str, day: date = NIGHT) -> list[dict]:
-    return [{**r, "run_date": day} for r in lake.read_table(partition_file(table, day)).to_pylist()]
+    return [{**r, "run_date": day} for r in table_rows(lake, table, day)]
 
 
 def published_rows(lake: Lake, day: date = NIGHT) -> dict[str, list[dict]]:
     """Each table's rows for ``day``, without ``fetched_at`` (the only column a re-run changes)."""
-    return {t: normalized(t, lake.read_table(partition_file(t, day)).to_pylist(), drop=("fetched_at",)) for t in TABLES}
+    return {t: normalized(t, table_rows(lake, t, day), drop=("fetched_at",)) for t in TABLES}
 
 
 def snapshot(lake: Lake, day: date = NIGHT) -> dict[str, str]:
-    """SHA-256 of each table file and of the manifest of ``day``."""
-    rels = [partition_file(t, day) for t in TABLES] + [manifest_file(day)]
+    """SHA-256 of each part of each table and of the manifest of ``day``."""
+    rels = [rel for t in TABLES for rel in parts(lake, t, day)] + [manifest_file(day)]
     return {rel: hashlib.sha256(lake.read_bytes(rel)).hexdigest() for rel in rels}
 
 
@@ -165,10 +175,16 @@ def test_duckdb_polars_pandas_and_pyarrow_read_the_same_rows(sample_lake):
 
 
 def test_files_are_zstd_self_describing_and_match_the_manifest(sample_lake):
-    _, root, manifest = sample_lake
+    config, root, manifest = sample_lake
     lake = Lake(str(root))
     for table in TABLES:
-        rel = partition_file(table, NIGHT)
+        entry = manifest["files"][table]
+        listed = [part["path"] for part in entry["parts"]]
+        assert listed == parts(lake, table) == [layout.table_part(table, NIGHT, n) for n in range(config.shards)]
+        assert entry["path"] == partition_path(table, NIGHT) == f"{table}/run_date={NIGHT}/"
+        assert entry["rows"] == sum(p["rows"] for p in entry["parts"]) == manifest["rows"][table]
+        assert entry["bytes"] == sum(p["bytes"] for p in entry["parts"])
+    for table, rel in [(t, rel) for t in TABLES for rel in parts(lake, t)]:
         meta = lake.read_metadata(rel)
         for g in range(meta.num_row_groups):
             assert meta.row_group(g).num_rows <= ROW_GROUP_ROWS
@@ -189,12 +205,9 @@ def test_files_are_zstd_self_describing_and_match_the_manifest(sample_lake):
             "run_date": NIGHT.isoformat(),
         }
         data = lake.read_bytes(rel)
-        assert manifest["files"][table] == {
-            "path": rel,
-            "rows": meta.num_rows,
-            "bytes": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
-        }
+        assert {"path": rel, "rows": meta.num_rows, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()} in (
+            manifest["files"][table]["parts"]
+        )
 
 
 def test_row_groups_are_sized_for_scans():
@@ -255,9 +268,12 @@ def test_a_publish_killed_before_its_first_commit_changes_nothing(copied_lake, s
 
     assert snapshot(lake) == before  # every file and the manifest, byte for byte
     assert check_night(lake, NIGHT) == []
-    leftovers = lake.list_files(staging_dir(NIGHT))
-    assert sorted(f.rsplit("/", 1)[1] for f in leftovers) == [f"{t}.parquet.staged" for t in TABLES]
-    if lake.is_local:  # the staged files are invisible to readers of the tables, even to a ** glob
+    leftovers = lake.list_files(staging_dir(NIGHT), ".staged")
+    shards = load_config(SOURCES).shards
+    assert sorted(f.split("/", 3)[3] for f in leftovers) == [
+        f"{t}/part-{n:05d}.parquet.staged" for t in TABLES for n in range(shards)
+    ]
+    if lake.is_local:  # the staged parts are invisible to readers of the tables, even to a ** glob
         import duckdb
 
         root = uri
@@ -266,7 +282,7 @@ def test_a_publish_killed_before_its_first_commit_changes_nothing(copied_lake, s
             .execute(f"select file from glob('{root}/**/*.parquet') where file like '%_staging%'")
             .fetchall()
         )
-        assert found == []
+        assert found and all("/history/" in file for (file,) in found)  # only the staged history
         for table in TABLES:
             assert (
                 len(duckdb_rows(root, table))
@@ -291,17 +307,18 @@ def test_a_publish_killed_between_two_commits_leaves_complete_files_and_a_rerun_
     smaller = write_config(tmp_path / "two-sources.toml", sources={"coastal-ledger": None})
     killed_child(smaller, uri, crash_after="articles", what="run_night")
 
-    # articles: the new attempt's file, complete; duplicates, failures, manifest: the old ones.
+    # articles: the new attempt's parts, complete; duplicates, failures, manifest: the old ones.
     after = snapshot(lake)
-    for rel in (partition_file("duplicates", NIGHT), partition_file("failures", NIGHT), manifest_file(NIGHT)):
+    for rel in [*parts(lake, "duplicates"), *parts(lake, "failures"), manifest_file(NIGHT)]:
         assert after[rel] == before[rel], rel
-    new_articles = lake.read_table(partition_file("articles", NIGHT))
+    new_articles = pa.concat_tables([lake.read_table(rel) for rel in parts(lake, "articles")])
     assert 0 < new_articles.num_rows < len(rows["articles"])
     assert set(new_articles.column("source").to_pylist()) == {"northgate-herald", "valley-wire-daily"}
     assert len(new_articles.column("id").unique()) == new_articles.num_rows
-    assert attempt_of(lake, partition_file("articles", NIGHT)) != first["attempt"]
+    assert {attempt_of(lake, rel) for rel in parts(lake, "articles")} != {first["attempt"]}
+    assert len({attempt_of(lake, rel) for rel in parts(lake, "articles")}) == 1
     problems = check_night(lake, NIGHT)
-    assert len(problems) == 1 and problems[0].startswith(partition_file("articles", NIGHT)), problems
+    assert problems and all(p.startswith(partition_path("articles", NIGHT)) for p in problems), problems
     with pytest.raises(NightNotConsistent):
         read_night(lake, NIGHT)
     if lake.is_local:  # every reader sees whole files: the new articles, the old rest, nothing twice
@@ -351,12 +368,14 @@ def test_the_night_on_s3_gives_the_same_tables_as_on_a_local_folder(s3_endpoint,
     manifest = run_night(load_config(SOURCES, lake=uri), NIGHT)
     s3, local = Lake(uri), Lake(str(root))
     assert published_rows(s3) == published_rows(local)
-    history = "history/run_date=2025-08-28/signatures.parquet"
-    assert s3.read_table(history).to_pylist() == local.read_table(history).to_pylist()
+    history = layout.history_dir(NIGHT)
+    assert s3.list_files(history) == local.list_files(history) != []
+    for rel in s3.list_files(history):
+        assert s3.read_table(rel).to_pylist() == local.read_table(rel).to_pylist(), rel
     assert manifest["rows"] == local_manifest["rows"] and manifest["summary"] == local_manifest["summary"]
     assert check_night(s3, NIGHT) == []
 
-    # What is in the bucket: one object per table partition, no staging, no folder markers there.
+    # What is in the bucket: one object per part the manifest lists, no staging, no folder markers.
     bucket, prefix = s3.root.split("/", 1)
     client = boto3.client(
         "s3",
@@ -371,7 +390,8 @@ def test_the_night_on_s3_gives_the_same_tables_as_on_a_local_folder(s3_endpoint,
         for o in page.get("Contents", [])
     ]
     for table in TABLES:
-        assert [k for k in keys if k.startswith(f"{prefix}/{table}/")] == [f"{prefix}/{partition_file(table, NIGHT)}"]
+        listed = [f"{prefix}/{part['path']}" for part in manifest["files"][table]["parts"]]
+        assert [k for k in keys if k.startswith(f"{prefix}/{table}/")] == listed
     assert not [k for k in keys if k.startswith(f"{prefix}/_staging/run_date=")]
 
 
@@ -397,7 +417,8 @@ def test_the_s3_reading_example_in_docs_lake_md(s3_endpoint, sample_lake):
     uri = s3_endpoint.lake()
     target = Lake(uri)
     for table in TABLES:
-        target.write_bytes(partition_file(table, NIGHT), Lake(str(root)).read_bytes(partition_file(table, NIGHT)))
+        for rel in parts(Lake(str(root)), table):
+            target.write_bytes(rel, Lake(str(root)).read_bytes(rel))
     doc = (ROOT / "docs" / "lake.md").read_text(encoding="utf-8")
     code = next(code for name, _, code in code_blocks(doc) if name == "s3-read")
     bucket, prefix = target.root.split("/", 1)
