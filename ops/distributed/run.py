@@ -335,7 +335,7 @@ class Run:
         return write_config(self.tmp / "sources.toml", pipeline={"shards": self.args.shards})
 
     def start_postgres(self, env: dict[str, str]) -> int:
-        bindir = postgres_bin()
+        bindir = self.pg_bindir
         port = free_port()
         as_root = os.geteuid() == 0
         self.pg_tmp = Path(tempfile.mkdtemp(prefix="newsclean-pg-"))
@@ -383,7 +383,7 @@ class Run:
         return port
 
     def start_redis(self, env: dict[str, str]) -> int:
-        server = redis_server()
+        server = self.redis_bin
         port = free_port()
         command = [server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
         self.procs.start("redis", command + ["--dir", str(self.tmp)], env)
@@ -492,6 +492,8 @@ class Run:
     # --------------------------------------------------------- the test
     def main(self) -> None:
         args = self.args
+        # what the machine must have, before anything starts (Skip when it cannot be had)
+        self.redis_bin, self.pg_bindir = redis_server(), postgres_bin()
         env = self.base_env()
         config = self.write_config()
         t = time.monotonic()
@@ -676,6 +678,8 @@ def main(argv=None) -> int:
             outcome, message = 0, f"SKIPPED: {exc}. Run as root (apt-get installs it), or install it, to run this test."
     except Failed as exc:
         outcome, message = 1, f"FAILED: {exc}"
+    except (KeyboardInterrupt, SystemExit) as exc:  # Ctrl-C or SIGTERM: the servers were stopped above
+        outcome, message = 1, f"FAILED: interrupted ({type(exc).__name__})"
     except Exception:  # a bug here or an unexpected answer: still a clear failure, servers stopped
         import traceback
 
