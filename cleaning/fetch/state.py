@@ -195,7 +195,7 @@ class SeenUrls:
     def __init__(self, lake: Lake, run_date: date, days: int):
         self.lake, self.run_date, self.days = lake, run_date, days
         self._files: dict[int | None, list[str]] | None = None  # None: written before the split
-        self._loaded: dict[int | None, frozenset[str]] = {}
+        self._loaded: dict[int | None, set[str]] = {}
         self._lock = threading.RLock()
         self.files_read = 0
 
@@ -219,19 +219,24 @@ class SeenUrls:
             self._files = files
         return self._files
 
-    def _read(self, bucket: int | None) -> pa.Array:
-        """The ``url`` and ``final_url`` keys of one bucket's files over the window (with repeats)."""
-        files = self._window().get(bucket, [])
-        self.files_read += len(files)
-        table = self.lake.read_tables(files, FETCHED, columns=["url", "final_url"])
-        chunks = [chunk for name in ("url", "final_url") for chunk in table.column(name).chunks]
-        return pa.concat_arrays(chunks).drop_null() if chunks else pa.array([], pa.string())
+    def _columns(self, bucket: int | None):
+        """The ``url`` and ``final_url`` columns of one bucket's files over the window, a file at a time."""
+        for rel in self._window().get(bucket, []):
+            self.files_read += 1
+            table = self.lake.read_table(rel, columns=["url", "final_url"])
+            for name in ("url", "final_url"):
+                yield table.column(name).combine_chunks()
 
-    def bucket(self, bucket: int | None) -> frozenset[str]:
+    def bucket(self, bucket: int | None) -> set[str]:
         """Every seen key of one bucket (``None``: of the nights written whole)."""
         with self._lock:
             if bucket not in self._loaded:
-                self._loaded[bucket] = frozenset(self._read(bucket).to_pylist()) - {""}
+                keys: set[str] = set()
+                for column in self._columns(bucket):
+                    keys.update(column.to_pylist())
+                keys.discard(None)
+                keys.discard("")
+                self._loaded[bucket] = keys
             return self._loaded[bucket]
 
     def __contains__(self, key: object) -> bool:
@@ -246,8 +251,8 @@ class SeenUrls:
         return sum(1 for b in self._loaded if b is not None)
 
     def among(self, keys: Iterable[str]) -> set[str]:
-        """The seen keys among ``keys``, reading each bucket once and holding one at a time
-        (nothing is kept for later calls)."""
+        """The seen keys among ``keys``, reading each file of their buckets once and holding one
+        file's keys at a time (nothing is kept for later calls)."""
         import pyarrow.compute as pc
 
         wanted: dict[int, list[str]] = {}
@@ -255,12 +260,15 @@ class SeenUrls:
             if key:
                 wanted.setdefault(key_bucket(key), []).append(key)
         found: set[str] = set()
-        whole = self._read(None) if self._window().get(None) else None
+
+        def match(asked: pa.Array, bucket: int | None) -> None:
+            for column in self._columns(bucket):
+                found.update(asked.filter(pc.is_in(asked, value_set=column)).to_pylist())
+
         for bucket in sorted(wanted):
-            asked = pa.array(wanted[bucket], pa.string())
-            for known in (self._read(bucket), whole):
-                if known is not None and len(known):
-                    found.update(asked.filter(pc.is_in(asked, value_set=known)).to_pylist())
+            match(pa.array(wanted[bucket], pa.string()), bucket)
+        if self._window().get(None) and wanted:
+            match(pa.array([k for bucket in sorted(wanted) for k in wanted[bucket]], pa.string()), None)
         return found
 
 
