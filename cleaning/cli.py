@@ -3,7 +3,8 @@
 cleaning run       run the nightly pipeline in this process
 cleaning extract   HTML files or folders -> cleaned articles (JSONL or Parquet)
 cleaning dedup     records with id and text -> cluster, canonical and duplicate flag
-cleaning report    the per-source summary of a published night; --nights N: source health trends and flags
+cleaning report    the per-source summary of a published night; --nights N: source health trends and flags;
+                   --check: whether the parts in the lake are the ones the manifest lists
 cleaning eval      quality evaluations (extraction against gold bodies)
 """
 
@@ -538,9 +539,11 @@ def _write_parquet_with(source: Path, columns: dict, out: Path) -> None:
 
 
 def cmd_report(args) -> int:
-    """Print a published night's summary; exit status 3 when that night failed its failure bound."""
+    """Print a published night's summary; exit status 3 when that night failed its failure bound,
+    5 when ``--check`` finds its parts are not the ones its manifest lists."""
+    from cleaning import layout
     from cleaning.config import load_config
-    from cleaning.publish import failed_reports, format_summary, manifest_file
+    from cleaning.publish import check_night, failed_reports, format_summary, manifest_file
     from cleaning.store import Lake
 
     config = load_config(args.config, lake=args.lake)
@@ -567,6 +570,9 @@ def cmd_report(args) -> int:
     rows = manifest.get("rows", {})
     if rows:
         print("rows: " + ", ".join(f"{table} {n}" for table, n in rows.items()))
+        parts = {table: len(layout.manifest_parts(manifest, table)) for table in rows}
+        listed = ", ".join(f"{table} {n}" for table, n in parts.items())
+        print(f"parts: {listed} (attempt {manifest.get('attempt')})")
     withheld = manifest.get("withheld_rows", {})
     if withheld:
         print("withheld, not published: " + ", ".join(f"{table} {n}" for table, n in withheld.items()))
@@ -580,7 +586,16 @@ def cmd_report(args) -> int:
     if seconds:
         print("seconds: " + ", ".join(f"{stage} {s:.1f}" for stage, s in seconds.items()))
     _print_health(lake, args.date, args.nights)
-    return 3 if failed else 0
+    if failed:
+        return 3
+    if args.check:
+        problems = check_night(lake, args.date)
+        if problems:
+            print(f"check: {args.date} is NOT consistent ({len(problems)} problem(s); publishing, or run it again):")
+            print("\n".join(f"  {p}" for p in problems))
+            return 5
+        print(f"check: {args.date} is consistent: every part the manifest lists, from its attempt, and no other")
+    return 0
 
 
 def _print_health(lake, run_date: date, nights: int | None) -> None:
@@ -690,6 +705,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_nights,
         metavar="N",
         help="also show each source's health over the last N published nights, with the flags",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="check that the night's parts in the lake are those its manifest lists, from its attempt "
+        "(reads every part's footer; exit status 5 when not)",
     )
     p.set_defaults(func=cmd_report)
 

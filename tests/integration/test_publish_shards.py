@@ -221,16 +221,25 @@ def test_a_night_published_again_with_fewer_shards_drops_the_parts_it_no_longer_
     assert history and after and not any("00002" in rel or "00004" in rel for rel in after)
 
 
-def test_a_part_the_manifest_does_not_list_is_flagged_and_not_read(copy):
+def test_a_part_the_manifest_does_not_list_is_flagged_and_not_read(copy, capsys):
+    from cleaning import cli
+
     config, lake = copy
+    report = ["report", NIGHT.isoformat(), "--config", str(config.path), "--lake", config.lake, "--check"]
     rows = night_rows(lake)
     stale = layout.table_part("articles", NIGHT, 7)  # as if left by an attempt with eight shards
     lake.write_bytes(stale, lake.read_bytes(layout.table_part("articles", NIGHT, 0)))
     assert check_night(lake, NIGHT) == [f"{stale}: not in the manifest (left by another attempt)"]
     assert night_rows(lake) == rows  # read_night reads the parts the manifest lists, only
+    capsys.readouterr()
+    assert cli.main(report) == 5
+    out = capsys.readouterr().out
+    assert f"parts: articles {SHARDS}, duplicates {SHARDS}, failures {SHARDS}" in out
+    assert "is NOT consistent" in out and f"{stale}: not in the manifest" in out
 
     publish(config, NIGHT)  # the next publish of the date deletes it
     assert not lake.exists(stale) and check_night(lake, NIGHT) == []
+    assert cli.main(report) == 0 and "is consistent" in capsys.readouterr().out
 
 
 def test_check_and_read_night_notice_a_part_that_is_gone(copy):
