@@ -274,7 +274,7 @@ def test_nightly_runs_under_a_scheduler_through_the_rest_api(airflow):
     assert airflow.xcom("news_nightly", night["dag_run_id"], "plan")["run_date"] == interval_start
     assert date.fromisoformat(interval_start) >= date.today() - timedelta(days=2)
     for run_date in (MANUAL, interval_start):
-        assert (airflow.lake / "articles" / f"run_date={run_date}" / "part-0.parquet").exists()
+        assert (airflow.lake / "articles" / f"run_date={run_date}" / "part-00000.parquet").exists()
     print(f"scheduled + manual: {time.monotonic() - started:.0f}s")
 
     # backfill three nights, one at a time
@@ -305,7 +305,7 @@ def test_nightly_runs_under_a_scheduler_through_the_rest_api(airflow):
     assert sorted(r["data_interval_start"][:10] for r in filled) == BACKFILL, filled
     for run_date in BACKFILL:
         for table in ("articles", "duplicates", "failures"):
-            assert (airflow.lake / table / f"run_date={run_date}" / "part-0.parquet").exists(), (table, run_date)
+            assert (airflow.lake / table / f"run_date={run_date}" / "part-00000.parquet").exists(), (table, run_date)
     airflow.wait(
         "the backfill to be marked complete",
         lambda: airflow.request("GET", f"/api/v2/backfills/{backfill['id']}").json()["completed_at"],
