@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from cleaning import layout, schema
 from cleaning.config import Config
-from cleaning.publish import read_published  # every part the night's manifest lists
+from cleaning.publish import night_parts, read_published  # the parts the night's manifest lists
 from cleaning.store import Lake
 
 COUNTS = (
@@ -47,25 +47,39 @@ def _quantile(sorted_values: list[int], q: float) -> float | None:
     return float(sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low))
 
 
-def _bodies(lake: Lake, run_date: date) -> tuple[list[tuple[str, str, str | None]], bool]:
-    """``(source, text, wire_agency)`` of tonight's articles that reached dedup (work files), or
-    of the published articles when the work files are gone; and whether work files were used."""
+def _body_facts(lake: Lake, run_date: date) -> tuple[dict[str, list[int]], dict[str, Counter]]:
+    """Per source, the word counts of tonight's articles that reached dedup (work files, one
+    shard at a time), or of the published articles (their parts, when the work files are gone),
+    and their wire credits."""
+    from cleaning.clean.text import word_count
+
+    words: dict[str, list[int]] = defaultdict(list)
+    agencies: dict[str, Counter] = defaultdict(Counter)
     files = lake.list_files(f"{layout.work_dir(run_date)}/final", ".parquet")
-    if files:
-        table = lake.read_tables(files, schema.CLEANED, columns=["id", "source", "text", "wire_agency"])
-        seen, rows = set(), []
-        for id_, source, text, agency in zip(*(table.column(c).to_pylist() for c in table.column_names)):
-            if id_ not in seen:
-                seen.add(id_)
-                rows.append((source, text, agency))
-        return rows, True
-    table = read_published(lake, "articles", run_date, columns=["source", "text", "wire_agency"])
-    return list(zip(*(table.column(c).to_pylist() for c in table.column_names))), False
+    for rel in files or night_parts(lake, "articles", run_date):
+        if files:  # a story sits in one shard; a shard holds it once (its first row, as publish)
+            table = lake.read_table(rel, columns=["id", "source", "text", "wire_agency"])
+            first = {}
+            for index, id_ in enumerate(table.column("id").to_pylist()):
+                first.setdefault(id_, index)
+            if len(first) < table.num_rows:
+                table = table.take(sorted(first.values()))
+            counts = [word_count(text) for text in table.column("text").to_pylist()]
+        else:
+            table = lake.read_table(rel, columns=["source", "word_count", "wire_agency"])
+            counts = table.column("word_count").to_pylist()
+        for source, n, agency in zip(
+            table.column("source").to_pylist(), counts, table.column("wire_agency").to_pylist()
+        ):
+            words[source].append(n)
+            if agency:
+                agencies[source][agency] += 1
+    return words, agencies
 
 
 def _furniture_shares(lake: Lake, run_date: date) -> dict[str, float] | None:
     """Per source, the share of extracted bodies (before furniture was stripped) that hold a line
-    learned as furniture tonight; None when the work files are gone."""
+    learned as furniture tonight, one clean shard at a time; None when the work files are gone."""
     from cleaning.clean.text import comparison_key
 
     learned_file = layout.work_file(run_date, "furniture.parquet")
@@ -75,13 +89,14 @@ def _furniture_shares(lake: Lake, run_date: date) -> dict[str, float] | None:
     learned: dict[str, set[str]] = defaultdict(set)
     for row in lake.read_table(learned_file).to_pylist():
         learned[row["source"]].add(row["line_key"])
-    table = lake.read_tables(cleaned_files, schema.CLEANED, columns=["source", "text"])
     holding, total = Counter(), Counter()
-    for source, text in zip(table.column("source").to_pylist(), table.column("text").to_pylist()):
-        total[source] += 1
-        keys = learned.get(source)
-        if keys and any(comparison_key(part) in keys for part in text.split("\n\n")):
-            holding[source] += 1
+    for rel in cleaned_files:
+        table = lake.read_table(rel, columns=["source", "text"])
+        for source, text in zip(table.column("source").to_pylist(), table.column("text").to_pylist()):
+            total[source] += 1
+            keys = learned.get(source)
+            if keys and any(comparison_key(part) in keys for part in text.split("\n\n")):
+                holding[source] += 1
     return {source: holding[source] / n for source, n in total.items()}
 
 
@@ -113,15 +128,7 @@ def build_rows(lake: Lake, config: Config, run_date: date, manifest: dict) -> li
         reasons[source][f"{stage}:{reason}"] += 1
         stage_failures[source][stage] += 1
 
-    bodies, _ = _bodies(lake, run_date)
-    words: dict[str, list[int]] = defaultdict(list)
-    agencies: dict[str, Counter] = defaultdict(Counter)
-    from cleaning.clean.text import word_count
-
-    for source, text, agency in bodies:
-        words[source].append(word_count(text))
-        if agency:
-            agencies[source][agency] += 1
+    words, agencies = _body_facts(lake, run_date)
     furniture = _furniture_shares(lake, run_date)
     latency = _fetch_seconds(lake, run_date, manifest.get("stages", []))
 
