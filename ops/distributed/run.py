@@ -13,9 +13,10 @@ Everything runs on 127.0.0.1 in a temporary folder, nothing leaves loopback:
 It triggers ``news_nightly`` for ``--date`` over the bundled sample corpus with ``--shards``
 shards, waits for the run, and checks that it succeeded, that the mapped task instances
 (any task with ``map_index >= 0``) ran on both workers, and that the published tables
-(articles, duplicates, failures, read back from S3) equal those of ``cleaning run`` of the same
-night and config in one process on a local lake (run meanwhile, while the servers start). Rows
-are compared sorted, without the columns in ``VARYING`` (when a page was fetched).
+(articles, duplicates, failures, read back from S3 through ``cleaning.publish.read_night``) equal
+those of ``cleaning run`` of the same night and config in one process on a local lake (run
+meanwhile, while the servers start). Rows are compared sorted, without the columns in
+``VARYING`` (when a page was fetched).
 Every server runs in its own session and is stopped by process group, also on failure.
 
 Exit status: 0 passed (or skipped outside CI when the servers cannot be had: not root and no
@@ -323,9 +324,9 @@ class Run:
                 "AWS_EC2_METADATA_DISABLED": "true",
                 "AWS_CONFIG_FILE": os.devnull,
                 "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-                "NEWSCLEAN_WORKERS": "1",  # one process per task: two workers on two cores
             }
         )
+        env["NEWSCLEAN_WORKERS"] = "1"  # one extraction process per task: two workers on two cores
         return env
 
     def write_config(self) -> Path:
