@@ -262,3 +262,31 @@ def pending_fetched_index(run_date: date, shard: int) -> str:
 
 def pending_http_cache(run_date: date) -> str:
     return f"{work_dir(run_date)}/state/http_cache.parquet"
+
+
+# ---------------------------------------------------------------- the dedup stages' work files
+def work_keys_dir(run_date: date, key_range: int, ranges: int) -> str:
+    """Entries (band, sentence and content-hash keys) of one key range, one file per sign shard."""
+    return f"{work_dir(run_date)}/keys/range={key_range:04d}-of-{ranges:04d}"
+
+
+def work_keys(run_date: date, key_range: int, ranges: int, shard: int) -> str:
+    return f"{work_keys_dir(run_date, key_range, ranges)}/{shard_name(shard)}"
+
+
+def work_pairs_dir(run_date: date, part: int) -> str:
+    """Candidate pairs of one verify part, one file per key range that found them."""
+    return f"{work_dir(run_date)}/pairs/part={part:05d}"
+
+
+def work_pairs(run_date: date, part: int, key_range: int) -> str:
+    return f"{work_pairs_dir(run_date, part)}/range-{key_range:04d}.parquet"
+
+
+def work_edges(run_date: date, part: int) -> str:
+    """Verified pairs of one verify part, with the bodies they touch in ``nodes/``."""
+    return f"{work_dir(run_date)}/edges/part-{part:05d}.parquet"
+
+
+def work_nodes(run_date: date, part: int) -> str:
+    return f"{work_dir(run_date)}/nodes/part-{part:05d}.parquet"

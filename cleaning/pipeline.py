@@ -22,6 +22,7 @@ import xxhash
 from cleaning import layout, schema
 from cleaning.config import Config
 from cleaning.crash import crash_point
+from cleaning.dedup import stages as dedup_stages
 from cleaning.models import Candidate, Capture, Failure
 from cleaning.plan import STAGES
 from cleaning.publish import RunFailed  # noqa: F401 (raised by publish; callers catch it from here)
@@ -333,143 +334,63 @@ def sign(config: Config, run_date: date, shard: int) -> dict:
             failures.append(Failure(row["url"], row["source"], "clean", "too_short", "only site furniture left"))
             continue
         kept.append(row)
+    # One row per id: one URL listed twice (two feeds of a source) is one story. A URL always
+    # lands in the same shard, so this is the night's rule too; publish keeps the same first row.
+    first = {}
+    for row in kept:
+        first.setdefault(row["id"], row)
+    kept = list(first.values())
     lake.write_table(layout.work_shard(run_date, "final", shard), pa.Table.from_pylist(kept, schema=schema.CLEANED))
     lake.write_table(
         layout.work_failures(run_date, f"furniture-{layout.shard_name(shard, '')}"), _failures_table(failures)
     )
     sigs = signatures(((r["id"], r["text"], r["published_at"]) for r in kept), config.dedup, _workers())
     lake.write_table(layout.work_shard(run_date, "signatures", shard), sigs)
+    entries = dedup_stages.write_keys(lake, run_date, shard, sigs, config.dedup)
     return {
         "stage": "sign",
         "shard": shard,
         "signed": sigs.num_rows,
+        "key_entries": entries,
         "furniture_lines_removed": removed,
         "seconds": round(time.monotonic() - started, 3),
     }
 
 
 @_recorded
-def dedup(config: Config, run_date: date) -> dict:
-    """The reduce step: all signatures of tonight plus the history window -> decisions."""
-    import pyarrow.compute as pc
-
-    from cleaning.dedup import HISTORY_PREFIX, SIGNATURES, resolve
-    from cleaning.dedup import history as hist
-
+def bucket(config: Config, run_date: date, key_range: int) -> dict:
+    """Candidate pairs of one key range, tonight's and against the history window."""
     started = time.monotonic()
-    lake = Lake(config.lake)
-    tonight = lake.read_tables(lake.list_files(f"{layout.work_dir(run_date)}/signatures", ".parquet"), SIGNATURES)
-    # An article id may appear twice when one story sat under two URLs that normalize apart but
-    # share the canonical URL: keep the first row per id (the files are in shard order).
-    ids = tonight.column("id").to_pylist()
-    first = {}
-    for index, id_ in enumerate(ids):
-        first.setdefault(id_, index)
-    if len(first) != len(ids):
-        tonight = tonight.take(sorted(first.values()))
-    history = hist.load(lake, run_date, config.dedup.history_days)
-    final_files = lake.list_files(f"{layout.work_dir(run_date)}/final", ".parquet")
-
-    def text_of(wanted: list[str]) -> dict[str, str]:
-        earlier = [i.removeprefix(HISTORY_PREFIX) for i in wanted if i.startswith(HISTORY_PREFIX)]
-        wanted_set = pa.array(sorted({i for i in wanted if not i.startswith(HISTORY_PREFIX)}), pa.string())
-        out = {}
-        for rel in final_files if len(wanted_set) else []:
-            t = lake.read_table(rel, columns=["id", "text"])
-            t = t.filter(pc.is_in(t.column("id"), value_set=wanted_set))
-            out.update(zip(t.column("id").to_pylist(), t.column("text").to_pylist()))
-        if earlier:
-            out.update({HISTORY_PREFIX + i: text for i, text in _history_texts(lake, history, earlier).items()})
-        return out
-
-    decisions = resolve(tonight, text_of, config.dedup, history)
-    _write_decisions(lake, run_date, decisions, final_files, history)
-    table = pa.Table.from_pylist([asdict(d) for d in decisions], schema=DECISIONS)  # until publish reads per shard
-    lake.write_table(layout.work_file(run_date, "decisions.parquet"), table)
-    exact = sum(1 for d in decisions if d.is_duplicate and d.method == "exact")
-    near = sum(1 for d in decisions if d.is_duplicate and d.method == "near")
-    return {
-        "stage": "dedup",
-        "articles": len(decisions),
-        "exact_duplicates": exact,
-        "near_duplicates": near,
-        "history_signatures": history.num_rows,
-        "seconds": round(time.monotonic() - started, 3),
-    }
+    stats = dedup_stages.bucket(Lake(config.lake), run_date, key_range, config.dedup)
+    return {"stage": "bucket", "shard": key_range, **stats, "seconds": round(time.monotonic() - started, 3)}
 
 
-def _write_decisions(lake: Lake, run_date: date, decisions: list, final_files: list[str], history) -> None:
-    """One decisions file per shard (``_work/D/decisions/shard-N``), holding the rows of that
-    shard's articles, so each publish task reads only its own; each row also carries what publish
-    cannot see from one shard: the cluster's size (on canonicals) and the canonical's URL."""
-    import pyarrow.compute as pc
-
-    sizes = Counter(d.canonical_id for d in decisions)
-    wanted = {d.canonical_id for d in decisions if d.is_duplicate and not d.canonical_from_history}
-    urls: dict[str, str] = {}
-    if history is not None and history.num_rows:
-        earlier = {d.canonical_id for d in decisions if d.canonical_from_history}
-        h = history.filter(pc.is_in(history.column("id"), value_set=pa.array(sorted(earlier), pa.string())))
-        urls.update(zip(h.column("id").to_pylist(), h.column("url").to_pylist()))
-    by_id = {d.id: d for d in decisions}
-    for rel in final_files:
-        t = lake.read_table(rel, columns=["id", "url"])
-        ids = t.column("id").to_pylist()
-        urls.update((i, u) for i, u in zip(ids, t.column("url").to_pylist()) if i in wanted)
-        rows, seen = [], set()
-        for id_ in ids:
-            if id_ in by_id and id_ not in seen:
-                seen.add(id_)
-                rows.append(asdict(by_id[id_]))
-        by_shard_rows = rows
-        shard = layout.shard_of_name(rel)
-        for row in by_shard_rows:
-            row["cluster_size"] = sizes[row["id"]] if not row["is_duplicate"] else None
-        lake.write_table(
-            layout.work_shard(run_date, "decisions", shard), pa.Table.from_pylist(by_shard_rows, schema=DECISIONS)
-        )
-    for rel in lake.list_files(f"{layout.work_dir(run_date)}/decisions", ".parquet"):
-        t = lake.read_table(rel, schema=DECISIONS)
-        pairs = zip(t.column("canonical_id").to_pylist(), t.column("is_duplicate").to_pylist())
-        fill = pa.array([urls.get(c, "") if dup else None for c, dup in pairs], pa.string())
-        t = t.set_column(DECISIONS.get_field_index("canonical_url"), DECISIONS.field("canonical_url"), fill)
-        lake.write_table(rel, t)
+@_recorded
+def verify(config: Config, run_date: date, part: int) -> dict:
+    """Verify one part of the candidate pairs: which are the same story, and by what measure."""
+    started = time.monotonic()
+    stats = dedup_stages.verify_part(Lake(config.lake), run_date, part, config.dedup)
+    return {"stage": "verify", "shard": part, **stats, "seconds": round(time.monotonic() - started, 3)}
 
 
-DECISIONS = pa.schema(
-    [
-        ("id", pa.string()),
-        ("cluster_id", pa.string()),
-        ("canonical_id", pa.string()),
-        ("is_duplicate", pa.bool_()),
-        ("method", pa.string()),
-        ("jaccard", pa.float64()),
-        ("containment", pa.float64()),
-        ("canonical_from_history", pa.bool_()),
-        ("canonical_run_date", pa.date32()),
-        ("measure", pa.string()),
-        ("score", pa.float64()),
-        ("cluster_size", pa.int32()),  # canonicals: tonight's rows in its cluster, itself included
-        ("canonical_url", pa.string()),  # duplicates: the canonical's URL (tonight's or an earlier night's)
-    ]
-)
+@_recorded
+def cluster(config: Config, run_date: date) -> dict:
+    """Clusters, canonicals and the night's decisions, one file per shard, from the verified edges."""
+    started = time.monotonic()
+    stats = dedup_stages.cluster(Lake(config.lake), run_date, config.dedup)
+    return {"stage": "cluster", **stats, "seconds": round(time.monotonic() - started, 3)}
 
 
-def _history_texts(lake: Lake, history: pa.Table, ids: list[str]) -> dict[str, str]:
-    """Bodies of earlier nights' canonicals, read from the published articles partitions."""
-    import pyarrow.compute as pc
+def dedup(config: Config, run_date: date) -> dict:
+    """bucket (every key range), verify (every part), cluster: in this process, as the DAG's tasks."""
+    for key_range in range(config.dedup.key_ranges):
+        bucket(config, run_date, key_range)
+    for part in range(config.dedup.key_ranges):
+        verify(config, run_date, part)
+    return cluster(config, run_date)
 
-    from cleaning.publish import night_parts
 
-    wanted = pa.array(sorted(set(ids)), pa.string())
-    rows = history.filter(pc.is_in(history.column("id"), value_set=wanted))
-    out = {}
-    for run_date in sorted(set(rows.column("run_date").to_pylist())):
-        for rel in night_parts(lake, "articles", run_date):  # the parts the night's manifest lists
-            t = lake.read_table(rel, columns=["id", "text"])
-            t = t.filter(pc.is_in(t.column("id"), value_set=wanted))
-            out.update(zip(t.column("id").to_pylist(), t.column("text").to_pylist()))
-    return out
+DECISIONS = dedup_stages.DECISIONS
 
 
 # ---------------------------------------------------------------- publish

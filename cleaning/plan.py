@@ -24,7 +24,19 @@ from cleaning.config import Config
 # The steps of a night, in order: run_night runs them, read_stats and `cleaning report` list their
 # counts in this order, and the DAG has one task (or one mapped task) per step after `plan`.
 # `health` runs after a night is published: per-source health rows and flags (cleaning.health).
-STAGES = ("discover", "fetch", "clean", "furniture", "sign", "dedup", "publish", "health")
+STAGES = (
+    "discover",
+    "fetch",
+    "clean",
+    "furniture",
+    "sign",
+    "bucket",
+    "verify",
+    "cluster",
+    "publish",
+    "commit",
+    "health",
+)
 
 
 class PlanError(ValueError):

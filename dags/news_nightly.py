@@ -1,5 +1,5 @@
 """
-# news_nightly: discover -> fetch -> clean -> furniture -> sign -> dedup -> publish -> health
+# news_nightly: discover, fetch, clean, furniture, sign, bucket, verify, cluster, publish, commit, health
 
 One run = one **run date** D. The DAG only schedules: every task calls one function of
 `cleaning.pipeline` (the same ones `cleaning run` calls) and passes the run date and shard
@@ -19,17 +19,19 @@ the raw captures of those nights were kept.
 **Manual runs** (Trigger form): `run_date` (empty: the data interval's night, else today in the
 config's timezone), `sources` (a subset; empty: all), `reprocess` (clean the kept raw captures
 again; no network), `jaccard_threshold` / `containment_threshold` (empty: the config's value),
-`dry_run` (run everything, publish nothing; `publish` ends *skipped*, no Asset events).
+`dry_run` (run everything, publish nothing; `commit` ends *skipped*, no Asset events).
 Bad values are refused before a run is created; unknown keys and contradictory combinations are
 refused by `plan`, the first task.
 
-**Outputs.** `publish` updates one Asset per table (`newsclean_articles`, `newsclean_duplicates`,
+**Outputs.** `commit` updates one Asset per table (`newsclean_articles`, `newsclean_duplicates`,
 `newsclean_failures`) with `{"run_date", "lake", "path", "rows"}` in the event's extra, and logs
 the per-source summary (also: `cleaning report D`). A night whose failure share passes
-`[pipeline] max_failure_share` fails in `publish`, loudly, with that summary; only its `failures`
-partition and manifest are written, for inspection (its articles are withheld).
+`[pipeline] max_failure_share` fails in `commit`, loudly, with that summary; only its `failures`
+partition and manifest are written, for inspection (its articles are withheld). `publish` (one
+task per shard) only stages; nothing a reader sees changes before `commit`, which writes the
+manifest last.
 
-**Source health.** `health` (after `publish`) writes the night's `source_health` rows and the
+**Source health.** `health` (after `commit`) writes the night's `source_health` rows and the
 HTML report `reports/health/run_date=D/index.html` in the lake, and judges each source against
 its own recent nights. When it raises flags it logs each with its evidence, runs the
 `[health]` alert hooks, and ends **skipped** with the flags as its message (a pink square in the
@@ -86,8 +88,8 @@ def _queue(kind: str) -> str:
 
 
 QUEUE_NETWORK = _queue("NETWORK")  # discover, fetch: outbound HTTP, on workers allowed out
-QUEUE_CPU = _queue("CPU")  # clean, sign: extraction and MinHash, NEWSCLEAN_WORKERS processes each
-QUEUE_MEMORY = _queue("MEMORY")  # furniture, dedup, publish, health: read all shards' work files
+QUEUE_CPU = _queue("CPU")  # clean, sign, verify: extraction, MinHash, verification; NEWSCLEAN_WORKERS processes
+QUEUE_MEMORY = _queue("MEMORY")  # furniture, bucket, cluster, publish, commit, health: larger reads
 
 
 def _configured_sources() -> list[str]:
@@ -233,7 +235,7 @@ def plan(params=None, data_interval_start=None, dag_run=None) -> dict:
     return chosen
 
 
-@task(**NETWORK)
+@task(**NETWORK, queue=QUEUE_NETWORK)
 def discover(plan: dict) -> list[int]:
     """Read each source's feed or list and write tonight's candidate URLs, one file per shard.
     A source that cannot be read is recorded in `failures` and the night goes on. With
@@ -248,7 +250,7 @@ def discover(plan: dict) -> list[int]:
     return shards
 
 
-@task(**NETWORK, max_active_tis_per_dagrun=4)
+@task(**NETWORK, queue=QUEUE_NETWORK, max_active_tis_per_dagrun=4)
 def fetch(shard: int, plan: dict) -> int:
     """Fetch one shard's pages politely and keep the raw captures (`raw/run_date=D/`).
     A page that cannot be fetched is recorded in `failures`. Skipped work with `reprocess`."""
@@ -261,7 +263,7 @@ def fetch(shard: int, plan: dict) -> int:
     return shard
 
 
-@task
+@task(queue=QUEUE_CPU)
 def clean(shard: int, plan: dict) -> int:
     """Extract and clean one shard's captured pages (trafilatura + our rules)."""
     from cleaning import pipeline
@@ -270,7 +272,7 @@ def clean(shard: int, plan: dict) -> int:
     return shard
 
 
-@task
+@task(queue=QUEUE_MEMORY)
 def furniture(plan: dict, cleaned: list[int]) -> None:
     """Learn each site's recurring lines (site furniture) over all of tonight's shards."""
     from cleaning import pipeline
@@ -278,40 +280,76 @@ def furniture(plan: dict, cleaned: list[int]) -> None:
     log.info("furniture: %s", pipeline.learn_furniture(_config(plan), _date(plan)))
 
 
-@task
+@task(queue=QUEUE_CPU)
 def sign(shard: int, plan: dict) -> int:
-    """Strip the learned furniture from one shard and compute its MinHash signatures."""
+    """Strip the learned furniture from one shard, compute its MinHash signatures and lead
+    sentence keys, and write its entries split by key range for the bucket tasks."""
     from cleaning import pipeline
 
     log.info("sign: %s", pipeline.sign(_config(plan), _date(plan), shard))
     return shard
 
 
-@task
-def dedup(plan: dict, signed: list[int]) -> dict:
-    """Decide exact and near duplicates over tonight's signatures and the history window."""
+@task(retries=0, queue=QUEUE_CPU)
+def partition(plan: dict, signed: list[int]) -> list[int]:
+    """How tonight's dedup work splits: one bucket task and one verify task per key range
+    (`[dedup] key_ranges`; the decisions do not depend on it)."""
+    return list(range(_config(plan).dedup.key_ranges))
+
+
+@task(queue=QUEUE_MEMORY)
+def bucket(key_range: int, plan: dict) -> int:
+    """Candidate pairs of one key range: tonight's entries of every shard and the history's."""
     from cleaning import pipeline
 
-    stats = pipeline.dedup(_config(plan), _date(plan))
-    log.info("dedup: %s", stats)
+    log.info("bucket: %s", pipeline.bucket(_config(plan), _date(plan), key_range))
+    return key_range
+
+
+@task(queue=QUEUE_CPU)
+def verify(part: int, plan: dict) -> int:
+    """Verify one part of the candidate pairs (shingle overlap, then sentence alignment)."""
+    from cleaning import pipeline
+
+    log.info("verify: %s", pipeline.verify(_config(plan), _date(plan), part))
+    return part
+
+
+@task(queue=QUEUE_MEMORY)
+def cluster(plan: dict, verified: list[int]) -> dict:
+    """Clusters, canonicals and decisions from every part's verified pairs."""
+    from cleaning import pipeline
+
+    stats = pipeline.cluster(_config(plan), _date(plan))
+    log.info("cluster: %s", stats)
     return stats
 
 
-@task(outlets=list(TABLE_ASSETS.values()))
-def publish(plan: dict, decided: dict, outlet_events=None) -> dict:
-    """Publish the night's partitions and manifest, log the per-source summary, and update
-    the tables' Assets. Fails without retry when the failure share passes the bound; is
-    skipped (no Asset events) in a dry run."""
+@task(queue=QUEUE_MEMORY)
+def publish(shard: int, plan: dict) -> int:
+    """Build and stage one shard's parts of the night's tables and its history; readers see
+    nothing of it until `commit`."""
+    from cleaning import pipeline
+
+    log.info("publish: %s", pipeline.publish_shard(_config(plan), _date(plan), shard, dry_run=plan["dry_run"]))
+    return shard
+
+
+@task(outlets=list(TABLE_ASSETS.values()), queue=QUEUE_MEMORY)
+def commit(plan: dict, published: list[int], outlet_events=None) -> dict:
+    """Commit the staged parts, the history and the seen-URL state, then the manifest (last);
+    log the per-source summary and update the tables' Assets. Fails without retry when the
+    failure share passes the bound; is skipped (no Asset events) in a dry run."""
     from airflow.sdk.exceptions import AirflowSkipException
 
-    from cleaning import lease, pipeline
-    from cleaning.publish import format_summary, partition_file
+    from cleaning import layout, lease, pipeline
+    from cleaning.publish import format_summary
 
     config = _config(plan)
     run_date = _date(plan)
     owner = plan.get("owner")
     try:
-        manifest = pipeline.publish(config, run_date, dry_run=plan["dry_run"], owner=owner)
+        manifest = pipeline.commit_night(config, run_date, dry_run=plan["dry_run"], owner=owner)
     except pipeline.RunFailed as exc:
         lease.release(pipeline_lake(config), run_date, owner)
         raise _fail(f"run {run_date} FAILED: {exc}") from None
@@ -327,17 +365,17 @@ def publish(plan: dict, decided: dict, outlet_events=None) -> dict:
         outlet_events[asset].extra = {
             "run_date": run_date.isoformat(),
             "lake": config.lake,
-            "path": partition_file(table, run_date),
+            "path": layout.table_dir(table, run_date) + "/",
             "rows": manifest["rows"][table],
         }
     return manifest["rows"]
 
 
-@task(retries=0)
+@task(retries=0, queue=QUEUE_MEMORY)
 def health(plan: dict, published: dict) -> dict:
     """Record the night's source health (rows, flags, HTML report) and run the alert hooks.
     With flags: ends skipped with the flags as its message, or fails when
-    `[health] fail_on_flags` is set. Skipped with publish (a dry run)."""
+    `[health] fail_on_flags` is set. Skipped with commit (a dry run)."""
     from airflow.sdk.exceptions import AirflowSkipException
 
     from cleaning import pipeline
@@ -388,7 +426,8 @@ def health(plan: dict, published: dict) -> dict:
 )
 def news_nightly():
     """Wiring only: plan, then discover; fetch, clean and sign mapped over the shards; furniture
-    between clean and sign; dedup, publish and health once."""
+    between clean and sign; bucket and verify mapped over the key ranges; cluster once; publish
+    mapped over the shards; commit once; then health."""
 
     def mapped(fn):  # a mapped task does not take its docstring as doc_md by itself
         return fn.override(doc_md=fn.function.__doc__).partial
@@ -400,7 +439,13 @@ def news_nightly():
     learned = furniture(run, cleaned)
     signed = mapped(sign)(plan=run).expand(shard=shards)
     learned >> signed
-    health(run, publish(run, dedup(run, signed)))
+    ranges = partition(run, signed)
+    found = mapped(bucket)(plan=run).expand(key_range=ranges)
+    verified = mapped(verify)(plan=run).expand(part=found)
+    decided = cluster(run, verified)
+    published = mapped(publish)(plan=run).expand(shard=shards)
+    decided >> published
+    health(run, commit(run, published))
 
 
 news_nightly()

@@ -231,8 +231,9 @@ def verify_part(
 ) -> dict:
     """Edges of pair part ``part`` (the pairs every bucket task found for it), and the facts of
     the bodies they touch, for the cluster task."""
-    files = lake.list_files(layout.work_pairs_dir(run_date, part), ".parquet")
-    table = lake.read_tables(files, PAIRS)
+    # the files of this split only: a re-run with fewer ranges must not read an earlier split's
+    files = [layout.work_pairs(run_date, part, index) for index in range(settings.key_ranges)]
+    table = lake.read_tables([f for f in files if lake.exists(f)], PAIRS)
     pairs = np.column_stack([table.column(n).to_numpy().astype(np.int64) for n in PAIRS.names]).reshape(-1, 3)
     info = node_info(lake, run_date, np.unique(pairs[:, :2]))
     edges = verify_pairs(pairs, _bodies(lake, run_date, info, settings), _order(info), settings, policy)
@@ -264,7 +265,8 @@ def cluster(lake: Lake, run_date: date, settings: DedupConfig, policy: AlignPoli
     """Clusters and canonicals over every part's edges; one decisions file per sign shard (its
     rows that some edge touches: a body in no cluster is its own story and publish needs no row)."""
     wd = layout.work_dir(run_date)
-    table = lake.read_tables(lake.list_files(f"{wd}/edges", ".parquet"), EDGES).sort_by(
+    parts = range(settings.key_ranges)
+    table = lake.read_tables([layout.work_edges(run_date, q) for q in parts], EDGES).sort_by(
         [("a", "ascending"), ("b", "ascending")]
     )
     edges = Edges(
@@ -273,7 +275,7 @@ def cluster(lake: Lake, run_date: date, settings: DedupConfig, policy: AlignPoli
         *(table.column(n).to_pylist() for n in EDGES.names[2:]),
     )
     info: dict[int, NodeInfo] = {}
-    for row in lake.read_tables(lake.list_files(f"{wd}/nodes", ".parquet"), NODES).to_pylist():
+    for row in lake.read_tables([layout.work_nodes(run_date, q) for q in parts], NODES).to_pylist():
         node = row.pop("node")
         info[node] = NodeInfo(**row)
     bodies = _bodies(lake, run_date, info, settings)

@@ -25,11 +25,11 @@ def test_dag_imports_without_errors(dagbag):
     dag = dagbag.dags["news_nightly"]
     from cleaning.plan import STAGES
 
-    assert {"plan", *STAGES} == set(dag.task_ids)
+    assert {"plan", "partition", *STAGES} == set(dag.task_ids)
     assert dag.max_active_runs == 1
     assert str(dag.timetable.timezone) in ("UTC", "Timezone('UTC')")
-    publish = dag.get_task("publish")
-    assert {a.name for a in publish.outlets} == {"newsclean_articles", "newsclean_duplicates", "newsclean_failures"}
+    commit = dag.get_task("commit")
+    assert {a.name for a in commit.outlets} == {"newsclean_articles", "newsclean_duplicates", "newsclean_failures"}
     assert dag.get_task("fetch").retries >= 2
 
 

@@ -125,7 +125,8 @@ def _run_count() -> int:
 
 
 def _rows(lake: Path, table: str, run_date: str = RUN_DATE):
-    return pq.read_table(lake / table / f"run_date={run_date}" / "part-0.parquet")
+    """A night's rows of ``table``: every part in its folder, in part order."""
+    return pq.read_table(lake / table / f"run_date={run_date}")
 
 
 class _Recorder:
@@ -170,12 +171,13 @@ def test_dag_shape_schedule_pools_retries_docs_assets(dagbag):
     for task_id in ("discover", "fetch"):
         task = dag.get_task(task_id)
         assert task.pool == "newsclean_http" and task.retries >= 2 and task.retry_exponential_backoff
-    assert all(isinstance(dag.get_task(t), MappedOperator) for t in ("fetch", "clean", "sign"))
+    mapped = ("fetch", "clean", "sign", "bucket", "verify", "publish")
+    assert all(isinstance(dag.get_task(t), MappedOperator) for t in mapped)
     assert dag.get_task("plan").retries == 0
     # the pool the tasks need is created by `make setup`
     assert "pools set newsclean_http" in (ROOT / "Makefile").read_text()
-    # the example consumer is scheduled on exactly the articles Asset that publish updates
-    outlets = {(a.name, a.uri) for a in dag.get_task("publish").outlets}
+    # the example consumer is scheduled on exactly the articles Asset that commit updates
+    outlets = {(a.name, a.uri) for a in dag.get_task("commit").outlets}
     assert outlets == {(f"newsclean_{t}", f"newsclean://lake/{t}") for t in ("articles", "duplicates", "failures")}
     condition = dagbag.dags["example_downstream"].timetable.asset_condition
     assert {(a.name, a.uri) for a in condition.objects} == {("newsclean_articles", "newsclean://lake/articles")}
@@ -266,7 +268,7 @@ def test_scheduled_run_takes_its_date_from_the_data_interval(scheduled_night):
     assert scheduled_night.fetched, "Fetcher.get was patched but not called: tasks did not run in-process"
     manifest = json.loads((lake / "manifests" / f"run_date={RUN_DATE}" / "manifest.json").read_text())
     assert manifest.get("status") != "failed"
-    assert _xcom(run, "publish") == manifest["rows"]
+    assert _xcom(run, "commit") == manifest["rows"]
     events = _asset_events(run)
     assert set(events) == {"newsclean_articles", "newsclean_duplicates", "newsclean_failures"}
     for table in ("articles", "duplicates", "failures"):
@@ -274,7 +276,7 @@ def test_scheduled_run_takes_its_date_from_the_data_interval(scheduled_night):
         assert extra == {
             "run_date": RUN_DATE,
             "lake": str(lake),
-            "path": f"{table}/run_date={RUN_DATE}/part-0.parquet",
+            "path": f"{table}/run_date={RUN_DATE}/",
             "rows": manifest["rows"][table],
         }
     # the DAG publishes exactly what `cleaning run` publishes for the same night and config
@@ -334,7 +336,7 @@ def test_manual_run_with_sources_thresholds_and_dry_run(airflow_db, dag, tmp_pat
     run = run_dag(dag, run_conf=conf)
     assert run.state == DagRunState.SUCCESS
     states = _states(run)
-    assert states["publish"] == {"skipped"}  # nothing published
+    assert states["commit"] == {"skipped"}  # nothing published
     assert _asset_events(run) == {}  # and nobody downstream is told otherwise
     plan = _xcom(run, "plan")
     assert plan.pop("owner").startswith("airflow-news_nightly-")
@@ -351,7 +353,7 @@ def test_manual_run_with_sources_thresholds_and_dry_run(airflow_db, dag, tmp_pat
     work = lake / "_work" / "run_date=2025-08-20"
     candidates = pq.read_table(work / "candidates").column("source").to_pylist()
     assert set(candidates) == set(conf["sources"])
-    decisions = pq.read_table(work / "decisions.parquet").to_pylist()
+    decisions = pq.read_table(work / "decisions").to_pylist()
     near = [d for d in decisions if d["is_duplicate"] and d["method"] == "near"]
     # the overrides reach dedup: no pair is decided by a shingle measure under them (the sentence
     # alignment and chains through other copies have their own rule, see cleaning/dedup)
@@ -369,7 +371,7 @@ def test_plan_failure_stops_the_run_before_any_work(airflow_db, dag, tmp_path, m
     assert run.state == DagRunState.FAILED
     states = _states(run)
     assert states["plan"] == {"failed"} and states["_tries"]["plan"] == 1
-    assert states["publish"] == {"upstream_failed"}
+    assert states["commit"] == {"upstream_failed"}
     assert not lake.exists()
 
 
@@ -401,7 +403,7 @@ def test_a_source_that_is_down_is_recorded_and_the_night_goes_on(airflow_db, dag
 
 def test_a_night_past_the_failure_bound_fails_loudly_with_its_summary(airflow_db, dag, tmp_path, monkeypatch, capsys):
     """Every article page is missing (the mirrors point at an empty folder): the run fails in
-    publish, without retries, and the failures partition and a failed manifest are written."""
+    commit, without retries, and the failures partition and a failed manifest are written."""
     from airflow.utils.state import DagRunState
 
     from cleaning import cli
@@ -416,8 +418,8 @@ def test_a_night_past_the_failure_bound_fails_loudly_with_its_summary(airflow_db
     run = run_dag(dag, run_conf={"run_date": RUN_DATE})
     assert run.state == DagRunState.FAILED
     states = _states(run)
-    assert states["publish"] == {"failed"} and states["_tries"]["publish"] == 1
-    assert states["dedup"] == {"success"}
+    assert states["commit"] == {"failed"} and states["_tries"]["commit"] == 1
+    assert states["cluster"] == {"success"} and states["publish"] == {"success"}
     assert _asset_events(run) == {}  # a failed night does not trigger downstream DAGs
     failures = _rows(lake, "failures").to_pylist()
     assert sum(1 for f in failures if f["stage"] == "fetch" and f["reason"] == "not_found") >= 40
@@ -466,11 +468,11 @@ def test_runs_with_the_lake_on_object_storage_and_nothing_on_local_disk(
         if info.type == pafs.FileType.File
     }
     for table in ("articles", "duplicates", "failures"):
-        assert f"{root}/{table}/run_date={RUN_DATE}/part-0.parquet" in files
+        assert any(f.startswith(f"{root}/{table}/run_date={RUN_DATE}/part-") for f in files), table
     assert f"{root}/manifests/run_date={RUN_DATE}/manifest.json" in files
     assert list(workdir.iterdir()) == [] and list(scratch.iterdir()) == []
     # the Asset event tells downstream readers where the night is on object storage
     event = _asset_events(run)["newsclean_articles"]
     assert (
-        event["lake"] == lake and event["path"] == f"articles/run_date={RUN_DATE}/part-0.parquet" and event["rows"] > 0
+        event["lake"] == lake and event["path"] == f"articles/run_date={RUN_DATE}/" and event["rows"] > 0
     )

@@ -229,7 +229,7 @@ def test_row_groups_are_sized_for_scans():
 def test_manifest_records_counts_config_code_and_timings(sample_lake):
     config, root, manifest = sample_lake
     assert Lake(str(root)).read_json(manifest_file(NIGHT)) == json.loads(json.dumps(manifest, default=str))
-    assert {s["stage"] for s in manifest["stages"]} == {"discover", "fetch", "clean", "furniture", "sign", "dedup"}
+    assert {s["stage"] for s in manifest["stages"]} == {"discover", "fetch", "clean", "furniture", "sign", "bucket", "verify", "cluster"}
     assert manifest["summary"]["totals"]["discovered"] == 48 and manifest["rows"] == {
         "articles": 36,
         "duplicates": 10,
