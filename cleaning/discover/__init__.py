@@ -228,17 +228,23 @@ def discover_night(
     ) as pool:
         results = list(pool.map(lambda s: discover_source(s, fetcher, config, cache), sources))
     night = Discovery()
+    keyed = [[_keyed(candidate) for candidate in result.found] for result in results]
+    if hasattr(seen, "among"):  # a state read by host bucket: ask once for tonight's network URLs
+        seen = seen.among(
+            key
+            for source, items in zip(sources, keyed)
+            if source.kind not in ("local", "warc")
+            for candidate, key, _ in items
+            if key is not None and fetcher.is_network(candidate.url)
+        )
     taken: set[str] = set()
-    for source, result in zip(sources, results):  # config order, whatever finished first
+    for source, result, items in zip(sources, results, keyed):  # config order, whatever finished first
         night.failures.extend(result.failures)
         night.not_modified += result.not_modified
         added = 0
-        for candidate in result.found:
-            try:
-                candidate.url = request_url(candidate.url)
-                key = url_key(candidate.url)
-            except ValueError as exc:  # "http://[::1", a port over 65535: no request could be made
-                night.failures.append(Failure(candidate.url[:500], source.name, "discover", "bad_url", str(exc)))
+        for candidate, key, error in items:
+            if key is None:  # "http://[::1", a port over 65535: no request could be made
+                night.failures.append(Failure(candidate.url[:500], source.name, "discover", "bad_url", error))
                 continue
             if key in taken:
                 continue
@@ -256,3 +262,12 @@ def discover_night(
             added += 1
             night.candidates.append(candidate)
     return night
+
+
+def _keyed(candidate: Candidate) -> tuple[Candidate, str | None, str]:
+    """The candidate with its URL as requested, and its identity key (None and why, when none)."""
+    try:
+        candidate.url = request_url(candidate.url)
+        return candidate, url_key(candidate.url), ""
+    except ValueError as exc:
+        return candidate, None, str(exc)
