@@ -238,8 +238,8 @@ def read_lake(lake: Path, run_date: date) -> tuple[dict, dict]:
 
     tables = {}
     for table in ("articles", "duplicates", "failures"):
-        path = lake / table / f"run_date={run_date.isoformat()}" / "part-0.parquet"
-        tables[table] = pq.read_table(path).to_pylist() if path.exists() else []
+        folder = lake / table / f"run_date={run_date.isoformat()}"  # every part of the night
+        tables[table] = pq.read_table(folder).to_pylist() if any(folder.glob("part-*.parquet")) else []
     manifest_path = lake / "manifests" / f"run_date={run_date.isoformat()}" / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     return manifest, tables

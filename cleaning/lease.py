@@ -170,3 +170,31 @@ def unlock(lake: Lake, run_date: date) -> list[Claim]:
     removed = claims(lake, run_date)
     lake.delete_dir(_folder(run_date))
     return removed
+
+
+def running_before(lake: Lake, run_date: date, days: int, now: datetime | None = None) -> list[tuple[date, Claim]]:
+    """The dates of the ``days`` before ``run_date`` that a live run holds, oldest first: nights
+    whose commit has not happened yet. Their published stories are ``run_date``'s duplicate
+    history, so its dedup waits for them (the DAG's ``partition`` step)."""
+    now = now or datetime.now(timezone.utc)
+    earlier = sorted(
+        {
+            d
+            for rel in lake.list_files(layout.LEASE_DIR, ".json")
+            if (d := layout.partition_date(rel)) and run_date - timedelta(days=days) <= d < run_date
+        }
+    )
+    return [(d, claim) for d in earlier if (claim := holder(lake, d, now)) is not None]
+
+
+def release_all(lake: Lake, owner: str) -> list[date]:
+    """Give back every date ``owner`` holds (a failed Airflow run, from the DAG's failure
+    callback: its claim would otherwise keep the date, and later nights' dedup, waiting until it
+    expires). Returns the dates."""
+    name = _file(date(2000, 1, 1), owner).rsplit("/", 1)[1]
+    freed = []
+    for rel in lake.list_files(layout.LEASE_DIR, ".json"):
+        if rel.rsplit("/", 1)[1] == name and (d := layout.partition_date(rel)) is not None:
+            release(lake, d, owner)
+            freed.append(d)
+    return sorted(freed)

@@ -87,6 +87,34 @@ def _queue(kind: str) -> str:
     return os.environ.get(f"NEWSCLEAN_QUEUE_{kind}") or conf.get("operators", "default_queue", fallback="default")
 
 
+# Pod sizes under the KubernetesExecutor, by kind of task (requests; the memory request is also
+# the limit). Network tasks mostly wait on sockets; CPU tasks run NEWSCLEAN_WORKERS processes;
+# memory tasks hold a key range, a shard's parts or the night's edges, each measured under 2 GB
+# (bench/RESULTS.md, "Dedup at scale"). NEWSCLEAN_POD_SIZES (JSON, same shape) overrides them.
+POD_SIZES = {
+    "network": {"cpu": "500m", "memory": "1Gi"},
+    "cpu": {"cpu": "2", "memory": "3Gi"},
+    "memory": {"cpu": "1", "memory": "3Gi"},
+}
+
+
+def _pod(kind: str) -> dict:
+    """``executor_config`` for one kind of task: a ``pod_override`` with its size when Airflow runs
+    the KubernetesExecutor, else nothing (other executors ignore pod sizes)."""
+    import json
+
+    from airflow.sdk import conf
+
+    if "kubernetes" not in conf.get("core", "executor", fallback="").lower():
+        return {}
+    from kubernetes.client import models as k8s  # the cncf.kubernetes provider brings it
+
+    size = {**POD_SIZES, **json.loads(os.environ.get("NEWSCLEAN_POD_SIZES") or "{}")}[kind]
+    resources = k8s.V1ResourceRequirements(requests=dict(size), limits={"memory": size["memory"]})
+    container = k8s.V1Container(name="base", resources=resources)  # "base": the executor's task container
+    return {"pod_override": k8s.V1Pod(spec=k8s.V1PodSpec(containers=[container]))}
+
+
 QUEUE_NETWORK = _queue("NETWORK")  # discover, fetch: outbound HTTP, on workers allowed out
 QUEUE_CPU = _queue("CPU")  # clean, sign, verify: extraction, MinHash, verification; NEWSCLEAN_WORKERS processes
 QUEUE_MEMORY = _queue("MEMORY")  # furniture, bucket, cluster, publish, commit, health: larger reads
@@ -235,7 +263,7 @@ def plan(params=None, data_interval_start=None, dag_run=None) -> dict:
     return chosen
 
 
-@task(**NETWORK, queue=QUEUE_NETWORK)
+@task(**NETWORK, queue=QUEUE_NETWORK, executor_config=_pod("network"))
 def discover(plan: dict) -> list[int]:
     """Read each source's feed or list and write tonight's candidate URLs, one file per shard.
     A source that cannot be read is recorded in `failures` and the night goes on. With
@@ -250,7 +278,7 @@ def discover(plan: dict) -> list[int]:
     return shards
 
 
-@task(**NETWORK, queue=QUEUE_NETWORK, max_active_tis_per_dagrun=4)
+@task(**NETWORK, queue=QUEUE_NETWORK, executor_config=_pod("network"), max_active_tis_per_dagrun=4)
 def fetch(shard: int, plan: dict) -> int:
     """Fetch one shard's pages politely and keep the raw captures (`raw/run_date=D/`).
     A page that cannot be fetched is recorded in `failures`. Skipped work with `reprocess`."""
@@ -263,7 +291,7 @@ def fetch(shard: int, plan: dict) -> int:
     return shard
 
 
-@task(queue=QUEUE_CPU)
+@task(queue=QUEUE_CPU, executor_config=_pod("cpu"))
 def clean(shard: int, plan: dict) -> int:
     """Extract and clean one shard's captured pages (trafilatura + our rules)."""
     from cleaning import pipeline
@@ -272,7 +300,7 @@ def clean(shard: int, plan: dict) -> int:
     return shard
 
 
-@task(queue=QUEUE_MEMORY)
+@task(queue=QUEUE_MEMORY, executor_config=_pod("memory"))
 def furniture(plan: dict, cleaned: list[int]) -> None:
     """Learn each site's recurring lines (site furniture) over all of tonight's shards."""
     from cleaning import pipeline
@@ -280,7 +308,7 @@ def furniture(plan: dict, cleaned: list[int]) -> None:
     log.info("furniture: %s", pipeline.learn_furniture(_config(plan), _date(plan)))
 
 
-@task(queue=QUEUE_CPU)
+@task(queue=QUEUE_CPU, executor_config=_pod("cpu"))
 def sign(shard: int, plan: dict) -> int:
     """Strip the learned furniture from one shard, compute its MinHash signatures and lead
     sentence keys, and write its entries split by key range for the bucket tasks."""
@@ -290,14 +318,31 @@ def sign(shard: int, plan: dict) -> int:
     return shard
 
 
-@task(retries=0, queue=QUEUE_CPU)
-def partition(plan: dict, signed: list[int]) -> list[int]:
-    """How tonight's dedup work splits: one bucket task and one verify task per key range
-    (`[dedup] key_ranges`; the decisions do not depend on it)."""
-    return list(range(_config(plan).dedup.key_ranges))
+@task.sensor(
+    poke_interval=60,
+    timeout=timedelta(hours=6).total_seconds(),
+    mode="reschedule",  # no worker slot is held while it waits
+    queue=QUEUE_CPU,
+    executor_config=_pod("cpu"),
+)
+def partition(plan: dict, signed: list[int]):
+    """Wait while a night before this one (within `[dedup] history_days`) is still running: its
+    stories are tonight's duplicate history, so dedup and publish go in date order while fetch
+    and clean of several nights may overlap. Then split tonight's dedup work: one bucket task and
+    one verify task per key range (`[dedup] key_ranges`; the decisions do not depend on it)."""
+    from airflow.sdk import PokeReturnValue
+
+    from cleaning import lease
+
+    config = _config(plan)
+    running = lease.running_before(pipeline_lake(config), _date(plan), config.dedup.history_days)
+    if running:
+        log.info("waiting for earlier nights to commit: %s", "; ".join(f"{d}: {c.describe()}" for d, c in running))
+        return PokeReturnValue(is_done=False)
+    return PokeReturnValue(is_done=True, xcom_value=list(range(config.dedup.key_ranges)))
 
 
-@task(queue=QUEUE_MEMORY)
+@task(queue=QUEUE_MEMORY, executor_config=_pod("memory"))
 def bucket(key_range: int, plan: dict) -> int:
     """Candidate pairs of one key range: tonight's entries of every shard and the history's."""
     from cleaning import pipeline
@@ -306,7 +351,7 @@ def bucket(key_range: int, plan: dict) -> int:
     return key_range
 
 
-@task(queue=QUEUE_CPU)
+@task(queue=QUEUE_CPU, executor_config=_pod("cpu"))
 def verify(part: int, plan: dict) -> int:
     """Verify one part of the candidate pairs (shingle overlap, then sentence alignment)."""
     from cleaning import pipeline
@@ -315,7 +360,7 @@ def verify(part: int, plan: dict) -> int:
     return part
 
 
-@task(queue=QUEUE_MEMORY)
+@task(queue=QUEUE_MEMORY, executor_config=_pod("memory"))
 def cluster(plan: dict, verified: list[int]) -> dict:
     """Clusters, canonicals and decisions from every part's verified pairs."""
     from cleaning import pipeline
@@ -325,7 +370,7 @@ def cluster(plan: dict, verified: list[int]) -> dict:
     return stats
 
 
-@task(queue=QUEUE_MEMORY)
+@task(queue=QUEUE_MEMORY, executor_config=_pod("memory"))
 def publish(shard: int, plan: dict) -> int:
     """Build and stage one shard's parts of the night's tables and its history; readers see
     nothing of it until `commit`."""
@@ -335,7 +380,7 @@ def publish(shard: int, plan: dict) -> int:
     return shard
 
 
-@task(outlets=list(TABLE_ASSETS.values()), queue=QUEUE_MEMORY)
+@task(outlets=list(TABLE_ASSETS.values()), queue=QUEUE_MEMORY, executor_config=_pod("memory"))
 def commit(plan: dict, published: list[int], outlet_events=None) -> dict:
     """Commit the staged parts, the history and the seen-URL state, then the manifest (last);
     log the per-source summary and update the tables' Assets. Fails without retry when the
@@ -371,7 +416,7 @@ def commit(plan: dict, published: list[int], outlet_events=None) -> dict:
     return manifest["rows"]
 
 
-@task(retries=0, queue=QUEUE_MEMORY)
+@task(retries=0, queue=QUEUE_MEMORY, executor_config=_pod("memory"))
 def health(plan: dict, published: dict) -> dict:
     """Record the night's source health (rows, flags, HTML report) and run the alert hooks.
     With flags: ends skipped with the flags as its message, or fails when
@@ -406,6 +451,21 @@ def health(plan: dict, published: dict) -> dict:
     raise AirflowSkipException(message)
 
 
+def give_back_lease(context) -> None:
+    """When a run fails, free the dates it holds at once (otherwise its claim keeps them, and
+    holds up later nights' `partition`, for `[pipeline] lease_hours`)."""
+    from cleaning import lease
+
+    dag_run = context.get("dag_run")
+    if dag_run is None:
+        return
+    try:
+        freed = lease.release_all(pipeline_lake(_config()), lease.airflow_owner(dag_run.dag_id, dag_run.run_id))
+        log.info("failed run %s gave back its lease of %s", dag_run.run_id, freed)
+    except Exception:  # a callback must not raise; the claim then lapses by itself
+        log.exception("could not give back the lease of failed run %s", dag_run.run_id)
+
+
 # ---------------------------------------------------------------- the DAG: schedule and wiring
 @dag(
     dag_id="news_nightly",
@@ -421,6 +481,7 @@ def health(plan: dict, published: dict) -> dict:
         "max_retry_delay": timedelta(minutes=10),
     },
     params=PARAMS,
+    on_failure_callback=give_back_lease,
     doc_md=__doc__,
     tags=["news"],
 )

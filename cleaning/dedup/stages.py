@@ -155,6 +155,8 @@ class _ShardColumns:
 def _earlier_texts(lake: Lake, info: dict[int, NodeInfo]):
     """``texts_of`` for earlier nights' nodes: their bodies from the published articles."""
 
+    from cleaning.publish import night_parts
+
     def texts_of(wanted: list[int]) -> dict[int, str]:
         out: dict[int, str] = {}
         by_night: dict[date, dict[str, list[int]]] = {}
@@ -162,7 +164,7 @@ def _earlier_texts(lake: Lake, info: dict[int, NodeInfo]):
             by_night.setdefault(info[node].run_date, {}).setdefault(info[node].id, []).append(node)
         for night, ids in sorted(by_night.items()):
             value_set = pa.array(sorted(ids), pa.string())
-            for rel in lake.list_files(f"articles/{layout.night(night)}", ".parquet"):
+            for rel in night_parts(lake, "articles", night):  # the manifest's parts, never a stale one
                 t = lake.read_table(rel, columns=["id", "text"])
                 t = t.filter(pc.is_in(t.column("id"), value_set=value_set))
                 for id_, text in zip(t.column("id").to_pylist(), t.column("text").to_pylist()):

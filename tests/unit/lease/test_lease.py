@@ -81,3 +81,23 @@ def test_the_lease_works_on_s3(s3_endpoint):
     lease.release(lake, DAY, "first")
     lease.acquire(lake, DAY, "second", hours=1)
     assert [c.owner for c in lease.claims(lake, DAY)] == ["second"]
+
+
+def test_nights_still_running_before_a_date_are_the_ones_it_waits_for(tmp_path):
+    """Dedup of a night waits for the earlier nights in its history window that a live run
+    holds; its own date, later dates, nights outside the window and lapsed claims do not count."""
+    lake = Lake(str(tmp_path / "lake"))
+    owner = lease.airflow_owner("news_nightly", "backfill__2025-08-30T00:00:00+00:00")
+    lease.acquire(lake, DAY - timedelta(days=2), owner, hours=1, pid=None)
+    lease.acquire(lake, DAY - timedelta(days=1), "cli-other", hours=1, pid=None)
+    lease.acquire(lake, DAY - timedelta(days=40), "cli-old", hours=1, pid=None)  # outside 30 days
+    lease.acquire(lake, DAY, "me", hours=1, pid=None)
+    lease.acquire(lake, DAY + timedelta(days=1), "later", hours=1, pid=None)
+    running = lease.running_before(lake, DAY, 30)
+    assert [(d, c.owner) for d, c in running] == [(DAY - timedelta(days=2), owner), (DAY - timedelta(days=1), "cli-other")]
+    in_two_hours = datetime.now(timezone.utc) + timedelta(hours=2)
+    assert lease.running_before(lake, DAY, 30, now=in_two_hours) == []  # claims lapse
+    # a failed Airflow run gives back every date it holds, and only its own claims
+    assert lease.release_all(lake, owner) == [DAY - timedelta(days=2)]
+    assert [d for d, _ in lease.running_before(lake, DAY, 30)] == [DAY - timedelta(days=1)]
+    assert lease.release_all(lake, owner) == []
