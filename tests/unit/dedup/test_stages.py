@@ -81,8 +81,10 @@ def _publish_earlier(lake: Lake, earlier: list[dict], settings: DedupConfig) -> 
     table = table.append_column("url", pa.array([r["url"] for r in earlier], pa.string()))
     hist.save(lake, EARLIER, table)
     articles = pa.table({"id": [r["id"] for r in earlier], "text": [r["text"] for r in earlier]})
-    lake.write_table(f"articles/{layout.night(EARLIER)}/part-00000.parquet", articles)
-    lake.write_json(layout.manifest_file(EARLIER), {"run_date": EARLIER.isoformat()})
+    part = layout.table_part("articles", EARLIER, 0)
+    lake.write_table(part, articles)
+    manifest = {"run_date": EARLIER.isoformat(), "files": {"articles": {"parts": [{"path": part}]}}}
+    lake.write_json(layout.manifest_file(EARLIER), manifest)
 
 
 def _staged(lake: Lake, tonight: list[dict], settings: DedupConfig, shards: int) -> list[dict]:
