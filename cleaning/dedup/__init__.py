@@ -39,7 +39,7 @@ from cleaning.dedup.clusters import HISTORY_PREFIX, Decision, NodeInfo, decide
 from cleaning.dedup.minhash import band_keys, band_layout, batch_signatures, permutations
 from cleaning.dedup.sentence_keys import lead_sentence_keys
 from cleaning.dedup.shingles import batch_shingles, fold32, lead_of, words_and_sentences
-from cleaning.dedup.verify import Bodies, Verdict, gather, shingle_verdict, verify, verify_pairs
+from cleaning.dedup.verify import Bodies, Verdict, gather, shingle_verdict, verify_batch, verify_pairs
 
 __all__ = [
     "SIGNATURES",
@@ -294,7 +294,7 @@ def resolve(
     for i in touched:
         if i < n:
             info[i] = NodeInfo(ids[i], False, None, int(published[i]), int(words[i]), hashes[i], None)
-    decided = decide(edges, info, lambda a, b: verify(bodies, a, b, settings, policy), bodies.load)
+    decided = decide(edges, info, lambda pairs: verify_batch(pairs, bodies, settings, policy))
     seen = {d.id for d in decided}
     alone = [Decision(i, i, i, False, None, None, None, cluster_size=1) for i in ids if i not in seen]
     return sorted(decided + alone, key=lambda d: d.id)

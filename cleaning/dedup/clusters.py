@@ -140,41 +140,35 @@ class NodeInfo:
         return canonical_rank(self.from_history, self.run_date, self.published_us, self.word_count, self.id)
 
 
-def decide(edges, info: dict[int, NodeInfo], measure_directly, preload=None) -> list[Decision]:
+def decide(edges, info: dict[int, NodeInfo], measure) -> list[Decision]:
     """Decisions for tonight's bodies that some edge touches (bodies no edge touches are their own
     story and get none): clusters are the connected components of the edges, the canonical the
     member with the smallest :func:`canonical_rank`. A dropped copy carries the evidence of its
-    edge to the canonical; without one, ``measure_directly(member, canonical)`` (a
-    :class:`~cleaning.dedup.verify.Verdict`) measures the pair, and when even that fails (the
-    copy joined through others) the widest path of edges gives the weakest link's value.
-    ``preload(nodes)`` is called once, before, with every node measured that way (to read their
-    bodies in one batch)."""
+    edge to the canonical; without one, ``measure(pairs)`` (``{(member, canonical): Verdict}``,
+    one batch for the night) measures the pair, and when even that fails (the copy joined
+    through others) the widest path of edges gives the weakest link's value."""
     nodes = np.unique(np.concatenate([edges.a, edges.b])) if len(edges.a) else np.empty(0, np.int64)
     index = {int(n): k for k, n in enumerate(nodes.tolist())}
     uf = NodeUnionFind(len(nodes))
     evidence: dict[tuple[int, int], tuple] = {}
-    for a, b, method, jac, con, measure, score in edges.rows():
+    for a, b, method, jac, con, measure_name, score in edges.rows():
         uf.union(index[a], index[b])
-        evidence[(a, b)] = (method, jac, con, measure, score)
+        evidence[(a, b)] = (method, jac, con, measure_name, score)
     clusters = []
     for members in uf.groups():
         members = [int(nodes[k]) for k in members]
         clusters.append((members, min(members, key=lambda m: info[m].rank())))
-    if preload is not None:
-        preload(
-            sorted(
-                {
-                    node
-                    for members, canonical in clusters
-                    for m in members
-                    if not info[m].from_history
-                    and m != canonical
-                    and (min(m, canonical), max(m, canonical)) not in evidence
-                    and info[m].content_hash != info[canonical].content_hash
-                    for node in (m, canonical)
-                }
-            )
+    measured = measure(
+        sorted(
+            (m, canonical)
+            for members, canonical in clusters
+            for m in members
+            if not info[m].from_history
+            and m != canonical
+            and (min(m, canonical), max(m, canonical)) not in evidence
+            and info[m].content_hash != info[canonical].content_hash
         )
+    )
     decisions: list[Decision] = []
     widest: dict[int, dict[int, float]] = {}
     neighbours: dict[int, list[tuple[int, float]]] = {}
@@ -194,7 +188,7 @@ def decide(edges, info: dict[int, NodeInfo], measure_directly, preload=None) -> 
             elif me.content_hash == top.content_hash:
                 method, jac, con, measure, score = "exact", 1.0, 1.0, "exact", 1.0
             else:
-                verdict = measure_directly(member, canonical)
+                verdict = measured[(member, canonical)]
                 method, jac, con = "near", verdict.jaccard, verdict.containment
                 measure, score = verdict.measure, verdict.score
                 if not verdict.same_story:

@@ -33,7 +33,7 @@ from cleaning.dedup import nodes as node_numbers
 from cleaning.dedup.align import DEFAULT_POLICY, AlignPolicy
 from cleaning.dedup.buckets import Entries, candidate_pairs, entries_from_columns, key_range, pair_part, prefix_ranks
 from cleaning.dedup.clusters import Decision, NodeInfo, decide
-from cleaning.dedup.verify import Bodies, Edges, gather, verify, verify_pairs
+from cleaning.dedup.verify import Bodies, Edges, gather, verify_batch, verify_pairs
 from cleaning.store import Lake
 
 PAIRS = pa.schema([("a", pa.int64()), ("b", pa.int64()), ("kind", pa.int8())])
@@ -281,11 +281,7 @@ def cluster(lake: Lake, run_date: date, settings: DedupConfig, policy: AlignPoli
         node = row.pop("node")
         info[node] = NodeInfo(**row)
     bodies = _bodies(lake, run_date, info, settings)
-
-    def measure_directly(a: int, b: int):
-        return verify(bodies, a, b, settings, policy)
-
-    decisions = decide(edges, info, measure_directly, bodies.load)
+    decisions = decide(edges, info, lambda pairs: verify_batch(pairs, bodies, settings, policy))
     node_of = {facts.id: node for node, facts in info.items() if not facts.from_history}
     by_shard: dict[int, list[Decision]] = {}
     for decision in decisions:

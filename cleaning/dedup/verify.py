@@ -134,16 +134,23 @@ def shingle_verdict(bodies: Bodies, a: int, b: int, settings: DedupConfig) -> Ve
     return Verdict(False, jac, con, "containment", con)
 
 
-def verify(bodies: Bodies, a: int, b: int, settings: DedupConfig, policy: AlignPolicy | None) -> Verdict:
-    """Shingle overlap first, then, for pairs that share enough to be worth it, the alignment."""
-    bodies.load([a, b])
-    verdict = shingle_verdict(bodies, a, b, settings)
-    if verdict.same_story or policy is None or verdict.containment < policy.min_containment:
-        return verdict
-    aligned = align(bodies.sentences_of(a), bodies.sentences_of(b), policy)
-    if aligned.same_story:
-        return Verdict(True, verdict.jaccard, verdict.containment, "alignment", aligned.score)
-    return verdict
+def verify_batch(
+    pairs: list[tuple[int, int]], bodies: Bodies, settings: DedupConfig, policy: AlignPolicy | None
+) -> dict[tuple[int, int], Verdict]:
+    """:func:`verify` of many pairs, each as given (first, second), reading bodies in batches:
+    all shingle sets at once, then the sentences of the pairs that reach the alignment."""
+    bodies.load(sorted({i for pair in pairs for i in pair}))
+    out = {pair: shingle_verdict(bodies, *pair, settings) for pair in pairs}
+    if policy is None:
+        return out
+    deferred = [p for p, v in out.items() if not v.same_story and v.containment >= policy.min_containment]
+    bodies.prepare_sentences(sorted({i for pair in deferred for i in pair}))
+    for a, b in deferred:
+        aligned = align(bodies.sentences_of(a), bodies.sentences_of(b), policy)
+        if aligned.same_story:
+            verdict = out[(a, b)]
+            out[(a, b)] = Verdict(True, verdict.jaccard, verdict.containment, "alignment", aligned.score)
+    return out
 
 
 @dataclass
