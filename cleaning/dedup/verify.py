@@ -109,6 +109,12 @@ class Bodies:
         for chosen, words, word_counts, lengths, sentence_counts in parts:
             self.sentences.update(zip(chosen, sentences_batch(words, word_counts, lengths, sentence_counts)))
 
+    def forget(self) -> None:
+        """Drop every body read so far (the next batch reads its own)."""
+        self.shingles.clear()
+        self.words.clear()
+        self.sentences.clear()
+
     def sentences_of(self, node: int):
         if node not in self.sentences:
             self.prepare_sentences([node])
@@ -135,21 +141,31 @@ def shingle_verdict(bodies: Bodies, a: int, b: int, settings: DedupConfig) -> Ve
 
 
 def verify_batch(
-    pairs: list[tuple[int, int]], bodies: Bodies, settings: DedupConfig, policy: AlignPolicy | None
+    pairs: list[tuple[int, int]],
+    bodies: Bodies,
+    settings: DedupConfig,
+    policy: AlignPolicy | None,
+    batch: int = 20_000,
 ) -> dict[tuple[int, int], Verdict]:
-    """:func:`verify` of many pairs, each as given (first, second), reading bodies in batches:
-    all shingle sets at once, then the sentences of the pairs that reach the alignment."""
-    bodies.load(sorted({i for pair in pairs for i in pair}))
-    out = {pair: shingle_verdict(bodies, *pair, settings) for pair in pairs}
-    if policy is None:
-        return out
-    deferred = [p for p, v in out.items() if not v.same_story and v.containment >= policy.min_containment]
-    bodies.prepare_sentences(sorted({i for pair in deferred for i in pair}))
-    for a, b in deferred:
-        aligned = align(bodies.sentences_of(a), bodies.sentences_of(b), policy)
-        if aligned.same_story:
-            verdict = out[(a, b)]
-            out[(a, b)] = Verdict(True, verdict.jaccard, verdict.containment, "alignment", aligned.score)
+    """Verdicts of many pairs, each as given (first, second): the shingle overlap, then for pairs
+    that share enough, the alignment. Bodies are read ``batch`` pairs at a time - all their
+    shingle sets, then the sentences of the pairs that reach the alignment - and dropped after
+    each batch, so memory follows the batch, not the number of pairs."""
+    out: dict[tuple[int, int], Verdict] = {}
+    for start in range(0, len(pairs), batch):
+        chunk = pairs[start : start + batch]
+        bodies.load(sorted({i for pair in chunk for i in pair}))
+        verdicts = {pair: shingle_verdict(bodies, *pair, settings) for pair in chunk}
+        if policy is not None:
+            deferred = [p for p, v in verdicts.items() if not v.same_story and v.containment >= policy.min_containment]
+            bodies.prepare_sentences(sorted({i for pair in deferred for i in pair}))
+            for a, b in deferred:
+                aligned = align(bodies.sentences_of(a), bodies.sentences_of(b), policy)
+                if aligned.same_story:
+                    verdict = verdicts[(a, b)]
+                    verdicts[(a, b)] = Verdict(True, verdict.jaccard, verdict.containment, "alignment", aligned.score)
+        out.update(verdicts)
+        bodies.forget()
     return out
 
 

@@ -64,10 +64,19 @@ def _night(seed: int) -> tuple[list[dict], list[dict]]:
     for k, old in enumerate(earlier[:6]):
         text = old["text"] if k % 2 else "\n\n".join(_edited(rng, old["text"].split("\n\n"), 0.05))
         tonight.append({"url": f"https://d.example/{k}", "text": text})
+    chained = []
+    for k in range(4):  # a first half and a second half, each contained in the whole: joined through it
+        story = _story(rng)
+        chained.append({"url": f"https://e.example/first/{k}", "text": "\n\n".join(story[:7]), "first": True})
+        chained.append({"url": f"https://e.example/whole/{k}", "text": "\n\n".join(story)})
+        chained.append({"url": f"https://e.example/second/{k}", "text": "\n\n".join(story[7:])})
+    tonight += chained
     base = datetime(2025, 8, 28, tzinfo=timezone.utc)
     for k, record in enumerate(tonight):
         record["id"] = article_id(record["url"])
         record["published_at"] = base + timedelta(minutes=rng.randrange(600)) if k % 7 else None
+        if record.pop("first", False):
+            record["published_at"] = base - timedelta(minutes=1)  # the canonical: no edge to the second half
     for record in earlier:
         record["id"] = article_id(record["url"])
         record["published_at"] = base - timedelta(days=1)
@@ -130,7 +139,7 @@ def test_staged_decisions_equal_resolve_for_any_split(night):
     # the night has every kind of evidence, so the comparison below can fail
     methods = {(d["method"], d["measure"], d["canonical_from_history"]) for d in clustered if d["is_duplicate"]}
     assert ("exact", "exact", False) in methods
-    assert {m for _, m, _ in methods} >= {"exact", "jaccard", "containment", "alignment"}
+    assert {m for _, m, _ in methods} >= {"exact", "jaccard", "containment", "alignment", "chain"}
     assert any(h for _, _, h in methods)
     for ranges, shards in ((1, 1), (2, 3), (8, 2), (16, 5)):
         assert _staged(lake, tonight, replace(settings, key_ranges=ranges), shards) == clustered, (ranges, shards)
@@ -179,3 +188,23 @@ def test_history_written_by_range_reads_back(tmp_path, night):
         map(sorted, sigs.column("band_keys").to_pylist())
     )
     assert json.loads(json.dumps(loaded.column("url").to_pylist())) == [r["url"] for r in earlier]
+
+
+def test_cluster_reads_bodies_in_batches_with_the_same_decisions(night, monkeypatch):
+    """The cluster step measures copies without a direct edge a batch of pairs at a time,
+    dropping the bodies after each batch; tiny batches decide exactly as one batch does."""
+
+    from cleaning.dedup import verify as verify_module
+
+    lake, tonight, _ = night
+    settings = DedupConfig(key_ranges=2)
+    whole = _staged(lake, tonight, settings, 3)
+    measured = []
+
+    def tiny(pairs, *args, **kwargs):
+        measured.append(len(pairs))
+        return verify_module.verify_batch(pairs, *args, **{**kwargs, "batch": 2})
+
+    monkeypatch.setattr(stages, "verify_batch", tiny)
+    assert _staged(lake, tonight, settings, 3) == whole
+    assert measured and measured[0] > 2  # more than one batch was needed
