@@ -14,7 +14,9 @@ Published, read by downstream teams::
 
 Kept for later nights::
 
-    history/run_date=D/signatures.parquet   band keys of D's published stories
+    history/run_date=D/rows/part-N.parquet  D's published stories (id, hash, URL, ranking fields)
+    history/run_date=D/keys/range=R-of-K/part-N.parquet
+                                            their band, sentence and hash keys by key range
     raw/run_date=D/shard-N.parquet, .warc.gz raw captures, for a reprocess without network
     state/fetched/run_date=D/host_bucket=NN/part-0.parquet
                                             seen URLs by host bucket, committed with D's publication
@@ -130,10 +132,6 @@ HISTORY_DIR = "history"
 
 def history_dir(run_date: date) -> str:
     return f"{HISTORY_DIR}/{night(run_date)}"
-
-
-def history_file(run_date: date) -> str:
-    return f"{history_dir(run_date)}/signatures.parquet"
 
 
 def raw_dir(run_date: date) -> str:
