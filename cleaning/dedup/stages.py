@@ -145,6 +145,7 @@ class _ShardColumns:
         if key not in self.cache:
             if len(self.cache) >= 2:
                 self.cache.pop(next(iter(self.cache)))
+                pa.default_memory_pool().release_unused()  # else the pool keeps every shard it read
             table = self.lake.read_table(layout.work_shard(self.run_date, "signatures", shard), columns=[name])
             column = table.column(name)
             column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
@@ -169,6 +170,8 @@ def _earlier_texts(lake: Lake, info: dict[int, NodeInfo]):
                 t = t.filter(pc.is_in(t.column("id"), value_set=value_set))
                 for id_, text in zip(t.column("id").to_pylist(), t.column("text").to_pylist()):
                     out.update(dict.fromkeys(ids[id_], text))
+                del t
+                pa.default_memory_pool().release_unused()
         return out
 
     return texts_of
