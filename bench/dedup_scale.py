@@ -628,6 +628,26 @@ def task_probe(spec: dict) -> dict:
     return out
 
 
+def task_histread(spec: dict) -> dict:
+    """One bucket task's history read (``history.key_entries`` of range 0) at several key-range
+    counts, in fresh processes each (spec ``ranges``): what it reads and keeps, its CPU and peak."""
+    from cleaning.dedup import history as hist
+    from cleaning.store import Lake
+
+    lake = Lake(spec["root"])
+    before = _vm("VmRSS")
+    cpu, wall = time.process_time(), time.perf_counter()
+    entries = hist.key_entries(lake, NIGHT, spec["history_nights"], 0, spec["ranges"])
+    return {
+        "ranges": spec["ranges"],
+        "kept_entries": len(entries),
+        "cpu_s": round(time.process_time() - cpu, 2),
+        "wall_s": round(time.perf_counter() - wall, 2),
+        "rss_mb_before": round(before, 1),
+        "rss_mb_after": round(_vm("VmRSS"), 1),
+    }
+
+
 def task_noop(spec: dict) -> dict:
     """The interpreter with the modules every task imports: the floor under every peak RSS."""
     import pyarrow.parquet  # noqa: F401
@@ -647,6 +667,7 @@ TASKS = {
     "cluster": task_cluster,
     "noop": task_noop,
     "probe": task_probe,
+    "histread": task_histread,
 }
 
 
@@ -861,6 +882,10 @@ def main(argv=None) -> int:
         report["stages"][stage] = summarize(rows, time.perf_counter() - started)
         report["tasks"][stage] = rows
         log(f"  {stage}: {json.dumps(report['stages'][stage])}")
+    if "histread" in wanted:
+        log("history read of one key range, by the number of key ranges")
+        specs = [{**base, "task": "histread", "index": k, "ranges": r} for k, r in enumerate((16, 32, 64, 256))]
+        report["history_read"] = run_children(specs, 1, scratch, log)
     if "probe" in wanted:
         log("probe: whole-shard reads")
         report["probe"] = run_children([{**base, "task": "probe"}], 1, scratch, log)[0]
