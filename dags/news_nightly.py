@@ -89,7 +89,7 @@ def _queue(kind: str) -> str:
 
 # Pod sizes under the KubernetesExecutor, by kind of task (requests; the memory request is also
 # the limit). Network tasks mostly wait on sockets; CPU tasks run NEWSCLEAN_WORKERS processes;
-# memory tasks hold a key range, a shard's parts or the night's edges, each measured under 2 GB
+# memory tasks hold a key range, a shard's parts or the night's edges, each under 2 GB at 1M a night
 # (bench/RESULTS.md, "Dedup at scale"). NEWSCLEAN_POD_SIZES (JSON, same shape) overrides them.
 POD_SIZES = {
     "network": {"cpu": "500m", "memory": "1Gi"},
