@@ -51,6 +51,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cleaning.dedup.shingles import fmix64  # noqa: E402  (the project's 64-bit mixer)
+
 NIGHT = date(2026, 11, 30)
 BASE_TIME = datetime(2026, 11, 30, tzinfo=timezone.utc)
 
@@ -68,20 +70,12 @@ LIGHT_RATE, HEAVY_RATE, LEDE, LOCAL = 0.03, 0.08, 5, 8
 _C1 = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _fmix(x: np.ndarray) -> np.ndarray:
-    x = x ^ (x >> np.uint64(33))
-    x = x * np.uint64(0xFF51AFD7ED558CCD)
-    x = x ^ (x >> np.uint64(33))
-    x = x * np.uint64(0xC4CEB9FE1A85EC53)
-    return x ^ (x >> np.uint64(33))
-
-
 def mix(*parts) -> np.ndarray:
     """A 64-bit hash of the parts (arrays broadcast), element-wise."""
     with np.errstate(over="ignore"):
         acc = np.uint64(0x243F6A8885A308D3)
         for part in parts:
-            acc = _fmix(acc * _C1 + np.asarray(part, dtype=np.uint64))
+            acc = fmix64(acc * _C1 + np.asarray(part, dtype=np.uint64))
     return acc
 
 
@@ -762,7 +756,6 @@ def machine() -> dict:
 
 def code_version() -> dict:
     """The commit of the code measured: ROOT/COMMIT in a snapshot (``git archive``), else git."""
-    import cleaning
 
     marker = ROOT / "COMMIT"
     if marker.exists():
@@ -773,7 +766,6 @@ def code_version() -> dict:
     return {
         "commit": commit,
         "uncommitted_cleaning_changes": dirty,
-        "cleaning_path": str(Path(cleaning.__file__).parent),
     }
 
 
