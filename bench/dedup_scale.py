@@ -539,7 +539,7 @@ def task_verify(spec: dict) -> dict:
     from cleaning.store import Lake
 
     phases = _Phases()
-    phases.wrap(stages, "node_info")
+    phases.wrap(stages, "node_facts")
     phases.wrap(stages, "verify_pairs")
     phases.wrap(hist, "rows_of", "history_rows_of")
     phases.wrap(stages._ShardColumns, "__call__", "shard_columns")

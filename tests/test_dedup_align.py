@@ -10,7 +10,7 @@ import pytest
 from cleaning.config import DedupConfig
 from cleaning.dedup import dedup_records, signatures
 from cleaning.dedup.align import DEFAULT_POLICY, align, matches_batch, sentences_of
-from cleaning.dedup.clusters import NodeUnionFind
+from cleaning.dedup.clusters import UnionFind, components
 from cleaning.dedup.sentence_keys import lead_sentence_keys, shared_key_pairs
 from cleaning.dedup.shingles import fold32, sentence_lengths, words_and_sentences
 
@@ -178,14 +178,22 @@ def test_dedup_keeps_the_evidence_of_what_decided():
     assert not without["heavy"].is_duplicate
 
 
-def test_node_union_find_groups():
-    uf = NodeUnionFind(6)
-    uf.union(4, 2)
-    uf.union(2, 5)
-    uf.grow(8)
-    uf.union(7, 0)
-    assert uf.groups() == [[0, 7], [2, 4, 5]]
-    assert uf.find(5) == 2 and uf.find(3) == 3
+def test_components_are_the_connected_parts_rooted_at_their_smallest_node():
+    import random
+
+    root = components(np.array([4, 2, 7]), np.array([2, 5, 0]), 8)
+    assert root.tolist() == [0, 1, 2, 3, 2, 2, 6, 0]
+    rng = random.Random(3)
+    for size in (1, 10, 300):
+        edges = [(rng.randrange(size), rng.randrange(size)) for _ in range(size)]
+        edges += [(k, k + 1) for k in range(0, size - 1, 3)]  # chains, hooked in one round
+        reference = UnionFind()
+        for x in range(size):
+            reference.find(x)
+        for x, y in edges:
+            reference.union(x, y)
+        got = components(np.array([x for x, _ in edges]), np.array([y for _, y in edges]), size)
+        assert got.tolist() == [reference.find(x) for x in range(size)]
 
 
 def test_history_written_before_sentence_keys_still_matches(tmp_path):

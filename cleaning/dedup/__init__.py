@@ -35,7 +35,7 @@ from cleaning.config import DedupConfig
 from cleaning.dedup import nodes as node_numbers
 from cleaning.dedup.align import DEFAULT_POLICY, AlignPolicy
 from cleaning.dedup.buckets import MAX_BUCKET, Entries, candidate_pairs, entries_from_columns, id_ranks
-from cleaning.dedup.clusters import HISTORY_PREFIX, Decision, NodeInfo, decide
+from cleaning.dedup.clusters import DECISIONS, HISTORY_PREFIX, NODES, Decision, decide
 from cleaning.dedup.minhash import band_keys, band_layout, batch_signatures, permutations
 from cleaning.dedup.sentence_keys import lead_sentence_keys
 from cleaning.dedup.shingles import batch_shingles, fold32, lead_of, words_and_sentences
@@ -279,25 +279,46 @@ def resolve(
     order = lambda node: (1, h_ids[history_row(node)]) if node >= n else (0, ids[node])  # noqa: E731
     edges = verify_pairs(pairs, bodies, order, settings, policy)
 
-    published = _timestamps(tonight.column("published_at")).tolist()
-    words = tonight.column("word_count").to_pylist()
-    info: dict[int, NodeInfo] = {}
-    touched = np.unique(np.concatenate([edges.a, edges.b])).tolist() if len(edges.a) else []
-    history_rows = [history_row(i) for i in touched if i >= n]
-    if history_rows:
-        part = history.take(pa.array(history_rows))
-        for k, row in zip(history_rows, part.to_pylist()):
-            published_us = _timestamps(pa.array([row["published_at"]], pa.timestamp("us", tz="UTC")))[0]
-            info[node_numbers.HISTORY_BIT + k] = NodeInfo(
-                row["id"], True, row["run_date"], int(published_us), row["word_count"], row["content_hash"], row["url"]
-            )
-    for i in touched:
-        if i < n:
-            info[i] = NodeInfo(ids[i], False, None, int(published[i]), int(words[i]), hashes[i], None)
-    decided = decide(edges, info, lambda pairs: verify_batch(pairs, bodies, settings, policy))
-    seen = {d.id for d in decided}
+    touched = np.unique(np.concatenate([edges.a, edges.b])) if len(edges.a) else np.empty(0, np.int64)
+    mine = touched[touched < n]
+    facts = [
+        pa.table(
+            {
+                "node": mine,
+                "id": tonight.column("id").take(mine),
+                "from_history": np.zeros(len(mine), bool),
+                "run_date": pa.nulls(len(mine), pa.date32()),
+                "published_us": _timestamps(tonight.column("published_at").take(mine)),
+                "word_count": tonight.column("word_count").take(mine),
+                "content_hash": tonight.column("content_hash").take(mine),
+                "url": pa.nulls(len(mine), pa.string()),
+            }
+        ).cast(NODES)
+    ]
+    earlier_rows = touched[touched >= n] - node_numbers.HISTORY_BIT
+    if len(earlier_rows):
+        part = history.take(pa.array(earlier_rows))
+        facts.append(
+            pa.table(
+                {
+                    "node": earlier_rows + node_numbers.HISTORY_BIT,
+                    "id": part.column("id"),
+                    "from_history": np.ones(len(earlier_rows), bool),
+                    "run_date": part.column("run_date"),
+                    "published_us": _timestamps(part.column("published_at")),
+                    "word_count": part.column("word_count"),
+                    "content_hash": part.column("content_hash"),
+                    "url": part.column("url"),
+                }
+            ).cast(NODES)
+        )
+    decided = decide(
+        edges.table(), pa.concat_tables(facts), lambda pairs: verify_batch(pairs, bodies, settings, policy)
+    )
+    found = [Decision(**row) for row in decided.select(DECISIONS.names).to_pylist()]
+    seen = set(decided.column("id").to_pylist())
     alone = [Decision(i, i, i, False, None, None, None, cluster_size=1) for i in ids if i not in seen]
-    return sorted(decided + alone, key=lambda d: d.id)
+    return sorted(found + alone, key=lambda d: d.id)
 
 
 def _columns_from_text(texts: list[str], name: str, shingle_words: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # History nodes carry this prefix in resolve, since a URL fetched again keeps its article id.
 HISTORY_PREFIX = "history:"
@@ -44,178 +46,271 @@ class UnionFind:
         return {root: sorted(members) for root, members in groups.items()}
 
 
-class NodeUnionFind:
-    """Union-find over the integers 0..size-1 on a plain list: the verify loop calls ``find``
-    hundreds of thousands of times a night, and list indexing is several times faster than
-    :class:`UnionFind`'s dict. The smaller root wins, so roots do not depend on call order."""
-
-    def __init__(self, size: int):
-        self.parent = list(range(size))
-
-    def grow(self, size: int) -> None:
-        self.parent.extend(range(len(self.parent), size))
-
-    def find(self, x: int) -> int:
-        parent = self.parent
-        root = x
-        while parent[root] != root:
-            root = parent[root]
-        while parent[x] != root:  # path compression
-            parent[x], x = root, parent[x]
-        return root
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            if rb < ra:
-                ra, rb = rb, ra
-            self.parent[rb] = ra
-
-    def groups(self) -> list[list[int]]:
-        """The components of more than one node, each sorted, found column-wise."""
-        roots = np.array(self.parent, dtype=np.int64)
-        while True:  # pointer jumping until every node points at its root
-            jumped = roots[roots]
-            if np.array_equal(jumped, roots):
-                break
-            roots = jumped
-        sizes = np.bincount(roots, minlength=len(roots))
-        members = np.flatnonzero(sizes[roots] > 1)
-        if len(members) == 0:
-            return []
-        order = members[np.argsort(roots[members], kind="stable")]  # by root, then node
-        bounds = np.flatnonzero(np.diff(roots[order])) + 1
-        return [part.tolist() for part in np.split(order, bounds)]
-
-
-def canonical_rank(from_history: bool, history_run_date, published_us: int, word_count: int, id_: str):
-    """Sort key: the smallest key is the canonical article.
-
-    ``published_us`` is microseconds since the epoch, with unknown times already mapped to the
-    largest value so they sort last.
-    """
-    return (
-        0 if from_history else 1,
-        history_run_date.isoformat() if from_history and history_run_date else "",
-        published_us,
-        -word_count,
-        id_.removeprefix(HISTORY_PREFIX),
-    )
-
-
 # ---------------------------------------------------------------- the cluster stage
+# What the cluster stage knows of each body an edge touches: who it is and how it ranks.
+NODES = pa.schema(
+    [
+        ("node", pa.int64()),
+        ("id", pa.string()),  # the article id (an earlier night's without any prefix)
+        ("from_history", pa.bool_()),
+        ("run_date", pa.date32()),  # earlier nights' only
+        ("published_us", pa.int64()),  # microseconds since the epoch; unknown: the largest int64
+        ("word_count", pa.int32()),
+        ("content_hash", pa.string()),
+        ("url", pa.string()),
+    ]
+)
+DECISIONS = pa.schema(
+    [
+        ("id", pa.string()),
+        ("cluster_id", pa.string()),
+        ("canonical_id", pa.string()),
+        ("is_duplicate", pa.bool_()),
+        ("method", pa.string()),  # "exact" | "near" | null for canonicals
+        ("jaccard", pa.float64()),
+        ("containment", pa.float64()),
+        ("canonical_from_history", pa.bool_()),
+        ("canonical_run_date", pa.date32()),
+        # What decided, and its value: "exact" (1), "jaccard" or "containment" (of the 4-gram sets),
+        # "alignment" (the copy's share in the sentence alignment), or "chain" (joined through other
+        # copies; the weakest link's value). Measured against the canonical when it verifies directly.
+        ("measure", pa.string()),
+        ("score", pa.float64()),
+        ("cluster_size", pa.int32()),  # canonicals: tonight's rows in its cluster, itself included
+        ("canonical_url", pa.string()),  # duplicates: the canonical's URL (tonight's or an earlier night's)
+    ]
+)
+DECIDED = pa.schema([pa.field("node", pa.int64())] + list(DECISIONS))  # decide's result: whose decision
+
+
 @dataclass
 class Decision:
+    """One row of :data:`DECISIONS`, for callers that want objects (the in-process dedup)."""
+
     id: str
     cluster_id: str
     canonical_id: str
     is_duplicate: bool
-    method: str | None  # "exact" | "near" | None for canonicals
+    method: str | None
     jaccard: float | None
     containment: float | None
     canonical_from_history: bool = False
     canonical_run_date: date | None = None
-    # What decided, and its value: "exact" (1), "jaccard" or "containment" (of the 4-gram sets),
-    # "alignment" (the copy's share in the sentence alignment), or "chain" (joined through other
-    # copies; the weakest link's value). Measured against the canonical when it verifies directly.
     measure: str | None = None
     score: float | None = None
-    cluster_size: int | None = None  # canonicals: tonight's rows in the cluster, itself included
-    canonical_url: str | None = None  # duplicates: the canonical's URL
+    cluster_size: int | None = None
+    canonical_url: str | None = None
 
 
-@dataclass(frozen=True)
-class NodeInfo:
-    """What the cluster stage needs of a body: who it is and how it ranks."""
+def components(a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
+    """The root of each of ``size`` nodes (0..size-1) in the graph of edges ``a[k] - b[k]``: the
+    smallest node of its component.
 
-    id: str  # the article id (an earlier night's without any prefix)
-    from_history: bool
-    run_date: date | None  # earlier nights' only
-    published_us: int  # microseconds since the epoch; unknown: the largest int64, so it sorts last
-    word_count: int
-    content_hash: str
-    url: str | None
+    Hook and compress, column-wise: every edge whose ends have different roots hooks the larger
+    root under the smaller, then pointer jumping makes every node point at its root. Parents only
+    ever decrease, so no cycle forms, and the smallest node of a component is never hooked, so it
+    is the root all its members end at. A chain of k nodes takes one round (its hooks form a
+    chain that jumping shortens in log2(k) steps); the memory is a few int64 per node and edge."""
+    parent = np.arange(size, dtype=np.int64)
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    while True:
+        ra, rb = parent[a], parent[b]
+        apart = ra != rb
+        if not apart.any():
+            return parent
+        np.minimum.at(parent, np.maximum(ra, rb)[apart], np.minimum(ra, rb)[apart])
+        while True:
+            jumped = parent[parent]
+            if np.array_equal(jumped, parent):
+                break
+            parent = jumped
 
-    def rank(self):
-        return canonical_rank(self.from_history, self.run_date, self.published_us, self.word_count, self.id)
+
+def _distinct_nodes(nodes: pa.Table, wanted: np.ndarray) -> pa.Table:
+    """One row per node of ``wanted`` (sorted), from facts that may repeat a node (a node touched
+    by several verify parts has a row in each)."""
+    node = nodes.column("node").to_numpy()
+    order = np.argsort(node, kind="stable")
+    found, first = np.unique(node[order], return_index=True)
+    rows = order[first][np.isin(found, wanted)]
+    table = nodes.take(pa.array(rows)).select(NODES.names).cast(NODES)
+    missing = np.setdiff1d(wanted, table.column("node").to_numpy())
+    if len(missing):
+        raise ValueError(f"{len(missing)} nodes of the edges have no facts (first: {int(missing[0])})")
+    return table
 
 
-def decide(edges, info: dict[int, NodeInfo], measure) -> list[Decision]:
-    """Decisions for tonight's bodies that some edge touches (bodies no edge touches are their own
-    story and get none): clusters are the connected components of the edges, the canonical the
-    member with the smallest :func:`canonical_rank`. A dropped copy carries the evidence of its
-    edge to the canonical; without one, ``measure(pairs)`` (``{(member, canonical): Verdict}``,
-    one batch for the night) measures the pair, and when even that fails (the copy joined
-    through others) the widest path of edges gives the weakest link's value."""
-    nodes = np.unique(np.concatenate([edges.a, edges.b])) if len(edges.a) else np.empty(0, np.int64)
-    index = {int(n): k for k, n in enumerate(nodes.tolist())}
-    uf = NodeUnionFind(len(nodes))
-    evidence: dict[tuple[int, int], tuple] = {}
-    for a, b, method, jac, con, measure_name, score in edges.rows():
-        uf.union(index[a], index[b])
-        evidence[(a, b)] = (method, jac, con, measure_name, score)
-    clusters = []
-    for members in uf.groups():
-        members = [int(nodes[k]) for k in members]
-        clusters.append((members, min(members, key=lambda m: info[m].rank())))
-    measured = measure(
-        sorted(
-            (m, canonical)
-            for members, canonical in clusters
-            for m in members
-            if not info[m].from_history
-            and m != canonical
-            and (min(m, canonical), max(m, canonical)) not in evidence
-            and info[m].content_hash != info[canonical].content_hash
-        )
+def _canonical_order(nodes: pa.Table, root: np.ndarray) -> np.ndarray:
+    """Node positions sorted by component, then by the canonical rule: earlier nights first (the
+    oldest night first), then the earliest ``published_at`` (unknown as the largest value, so
+    last), the most words, the smallest id."""
+    keys = pa.table(
+        {
+            "root": root,
+            "tonight": pc.invert(nodes.column("from_history")),  # earlier nights first
+            "run_date": nodes.column("run_date"),  # set for earlier nights only, so it orders only them
+            "published_us": nodes.column("published_us"),
+            "word_count": nodes.column("word_count"),
+            "id": nodes.column("id"),
+        }
     )
-    decisions: list[Decision] = []
-    widest: dict[int, dict[int, float]] = {}
-    neighbours: dict[int, list[tuple[int, float]]] = {}
-    for members, canonical in clusters:
-        top = info[canonical]
-        tonight_members = [m for m in members if not info[m].from_history]
-        for member in tonight_members:
-            me = info[member]
-            if member == canonical:
-                decisions.append(
-                    Decision(me.id, me.id, me.id, False, None, None, None, cluster_size=len(tonight_members))
-                )
-                continue
-            key = (min(member, canonical), max(member, canonical))
-            if key in evidence:
-                method, jac, con, measure, score = evidence[key]
-            elif me.content_hash == top.content_hash:
-                method, jac, con, measure, score = "exact", 1.0, 1.0, "exact", 1.0
-            else:
-                verdict = measured[(member, canonical)]
-                method, jac, con = "near", verdict.jaccard, verdict.containment
-                measure, score = verdict.measure, verdict.score
-                if not verdict.same_story:
-                    if not neighbours:
-                        for (a, b), found in evidence.items():
-                            neighbours.setdefault(a, []).append((b, found[4]))
-                            neighbours.setdefault(b, []).append((a, found[4]))
-                    if canonical not in widest:
-                        widest[canonical] = widest_paths(canonical, neighbours)
-                    measure, score = "chain", widest[canonical][member]
-            decisions.append(
-                Decision(
-                    me.id,
-                    top.id,
-                    top.id,
-                    True,
-                    method,
-                    round(jac, 4),
-                    round(con, 4),
-                    top.from_history,
-                    top.run_date if top.from_history else None,
-                    measure,
-                    round(score, 4),
-                    canonical_url=top.url,
-                )
-            )
-    return sorted(decisions, key=lambda d: d.id)
+    order = [("root", "ascending"), ("tonight", "ascending"), ("run_date", "ascending")]
+    order += [("published_us", "ascending"), ("word_count", "descending"), ("id", "ascending")]
+    return pc.sort_indices(keys, sort_keys=order).to_numpy()
+
+
+class _EdgeIndex:
+    """Finds the edge between two node positions, if any, by binary search on ``lo * size + hi``."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, size: int):
+        if size >= 3_000_000_000:
+            raise ValueError(f"{size} nodes: too many for one cluster task's pair keys")
+        self.size = size
+        keys = np.minimum(a, b) * size + np.maximum(a, b)
+        self.order = np.argsort(keys, kind="stable")
+        self.keys = keys[self.order]
+
+    def find(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        keys = np.minimum(x, y) * self.size + np.maximum(x, y)
+        at = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
+        hit = self.keys[at] == keys if len(self.keys) else np.zeros(len(keys), bool)
+        return np.where(hit, self.order[at] if len(self.keys) else -1, -1)
+
+
+def decide(edges: pa.Table, nodes: pa.Table, measure) -> pa.Table:
+    """Decisions (:data:`DECIDED`, sorted by id) for tonight's bodies that some edge touches;
+    bodies no edge touches are their own story and get none.
+
+    ``edges`` has the verify stage's columns (``a``, ``b``, ``method``, ``jaccard``,
+    ``containment``, ``measure``, ``score``); ``nodes`` the facts (:data:`NODES`) of every node
+    they touch. Clusters are the connected components of the edges, the canonical the member the
+    canonical rule puts first (:func:`_canonical_order`). A dropped copy carries the evidence of its
+    edge to the canonical; without one, an equal content hash makes it exact, else ``measure(pairs)``
+    (``{(member, canonical): Verdict}``, one call for the night) measures the pair, and when even
+    that fails (the copy joined through others) the widest path of edges gives the weakest
+    link's value. Everything is held column-wise: a few dozen bytes per edge and per node."""
+    a, b = edges.column("a").to_numpy(), edges.column("b").to_numpy()
+    if len(a) == 0:
+        return DECIDED.empty_table()
+    nodes = _distinct_nodes(nodes, np.unique(np.concatenate([a, b])))
+    node = nodes.column("node").to_numpy()
+    size = len(node)
+    ai, bi = np.searchsorted(node, a), np.searchsorted(node, b)
+    root = components(ai, bi, size)
+    order = _canonical_order(nodes, root)
+    first = np.r_[True, root[order][1:] != root[order][:-1]]
+    canonical_at_root = np.empty(size, dtype=np.int64)
+    canonical_at_root[root[order][first]] = order[first]
+    canonical = canonical_at_root[root]
+
+    from_history = nodes.column("from_history").to_numpy(zero_copy_only=False)
+    tonight = ~from_history
+    tonight_size = np.bincount(root[tonight], minlength=size)
+    is_canonical = canonical == np.arange(size)
+    kept = np.flatnonzero(tonight & is_canonical)
+    dropped = np.flatnonzero(tonight & ~is_canonical)
+    top = canonical[dropped]
+
+    edge = _EdgeIndex(ai, bi, size).find(dropped, top)
+    hashes = nodes.column("content_hash")
+    same_hash = pc.fill_null(pc.equal(hashes.take(pa.array(dropped)), hashes.take(pa.array(top))), False)
+    same_hash = same_hash.to_numpy(zero_copy_only=False) & (edge < 0)
+    to_measure = np.flatnonzero((edge < 0) & ~same_hash)
+    pairs = sorted(zip(node[dropped[to_measure]].tolist(), node[top[to_measure]].tolist()))
+    measured = measure(pairs) if pairs else {}
+
+    # what decided each dropped copy, column-wise: its edge's evidence, else exact, else measured
+    has_edge = edge >= 0
+    at_edge = np.where(has_edge, edge, 0)
+    method = np.where(has_edge, _codes(edges.column("method"), METHODS)[at_edge], METHODS.index("exact"))
+    measure_code = np.where(has_edge, _codes(edges.column("measure"), MEASURES)[at_edge], MEASURES.index("exact"))
+    values = {}
+    for name in ("jaccard", "containment", "score"):
+        column = edges.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
+        values[name] = np.where(has_edge, column[at_edge], 1.0)
+    chains: dict[int, list[int]] = {}  # canonical position -> copies that reach it only through others
+    for k in to_measure.tolist():
+        verdict = measured[(int(node[dropped[k]]), int(node[top[k]]))]
+        method[k], measure_code[k] = METHODS.index("near"), MEASURES.index(verdict.measure)
+        values["jaccard"][k], values["containment"][k], values["score"][k] = (
+            verdict.jaccard,
+            verdict.containment,
+            verdict.score,
+        )
+        if not verdict.same_story:
+            chains.setdefault(int(top[k]), []).append(k)
+    if chains:
+        in_chains = np.isin(root[ai], root[list(chains)])
+        scores = edges.column("score").to_numpy(zero_copy_only=False)[in_chains]
+        neighbours: dict[int, list[tuple[int, float]]] = {}
+        for x, y, score in zip(ai[in_chains].tolist(), bi[in_chains].tolist(), scores.tolist()):
+            neighbours.setdefault(x, []).append((y, score))
+            neighbours.setdefault(y, []).append((x, score))
+        for at, copies in chains.items():
+            widest = widest_paths(at, neighbours)
+            for k in copies:
+                measure_code[k], values["score"][k] = MEASURES.index("chain"), widest[int(dropped[k])]
+
+    ids, run_dates = nodes.column("id"), nodes.column("run_date")
+    top_history = from_history[top]
+    n_kept, n_dropped = len(kept), len(dropped)
+    none_kept = pa.nulls(n_kept, pa.float64())
+    table = pa.table(
+        {
+            "node": np.concatenate([node[kept], node[dropped]]),
+            "id": _taken(ids, kept, dropped),
+            "cluster_id": _taken(ids, kept, top),
+            "is_duplicate": np.r_[np.zeros(n_kept, bool), np.ones(n_dropped, bool)],
+            "method": pa.concat_arrays([pa.nulls(n_kept, pa.string()), _strings(method, METHODS)]),
+            "jaccard": pa.concat_arrays([none_kept, pa.array(_round4(values["jaccard"]))]),
+            "containment": pa.concat_arrays([none_kept, pa.array(_round4(values["containment"]))]),
+            "canonical_from_history": np.r_[np.zeros(n_kept, bool), top_history],
+            "canonical_run_date": pa.concat_arrays(
+                [
+                    pa.nulls(n_kept, pa.date32()),
+                    pc.if_else(pa.array(top_history), _taken(run_dates, top), pa.scalar(None, pa.date32())),
+                ]
+            ),
+            "measure": pa.concat_arrays([pa.nulls(n_kept, pa.string()), _strings(measure_code, MEASURES)]),
+            "score": pa.concat_arrays([none_kept, pa.array(_round4(values["score"]))]),
+            "cluster_size": pa.concat_arrays(
+                [pa.array(tonight_size[root[kept]], pa.int32()), pa.nulls(n_dropped, pa.int32())]
+            ),
+            "canonical_url": pa.concat_arrays([pa.nulls(n_kept, pa.string()), _taken(nodes.column("url"), top)]),
+        }
+    )
+    table = table.append_column("canonical_id", table.column("cluster_id")).select(DECIDED.names).cast(DECIDED)
+    return table.take(pc.sort_indices(table, sort_keys=[("id", "ascending")]))
+
+
+METHODS = ["exact", "near"]
+MEASURES = ["exact", "jaccard", "containment", "alignment", "chain"]
+
+
+def _codes(column, vocabulary: list[str]) -> np.ndarray:
+    codes = pc.index_in(column, value_set=pa.array(vocabulary))
+    if codes.null_count:
+        unknown = pc.filter(column, pc.is_null(codes)).to_pylist()[:3]
+        raise ValueError(f"unknown values {unknown}: expected one of {vocabulary}")
+    return codes.to_numpy(zero_copy_only=False).astype(np.int8)
+
+
+def _strings(codes: np.ndarray, vocabulary: list[str]) -> pa.Array:
+    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), pa.array(vocabulary)).cast(pa.string())
+
+
+def _taken(column, *positions: np.ndarray) -> pa.Array:
+    return pa.concat_arrays([column.take(pa.array(p, pa.int64())).combine_chunks() for p in positions])
+
+
+def _round4(values: np.ndarray) -> np.ndarray:
+    """Rounded to 4 decimals as Python's ``round`` does (correctly, unlike ``np.round`` on values
+    such as 5e-05), a block at a time so the temporary floats stay few."""
+    out = np.empty(len(values), dtype=np.float64)
+    for start in range(0, len(values), 65_536):
+        block = values[start : start + 65_536].tolist()
+        out[start : start + len(block)] = [round(v, 4) for v in block]
+    return out
 
 
 def widest_paths(canonical: int, neighbours: dict[int, list[tuple[int, float]]]) -> dict[int, float]:

@@ -32,51 +32,11 @@ from cleaning.dedup import history as hist
 from cleaning.dedup import nodes as node_numbers
 from cleaning.dedup.align import DEFAULT_POLICY, AlignPolicy
 from cleaning.dedup.buckets import Entries, candidate_pairs, entries_from_columns, key_range, pair_part, prefix_ranks
-from cleaning.dedup.clusters import Decision, NodeInfo, decide
-from cleaning.dedup.verify import Bodies, Edges, gather, verify_batch, verify_pairs
+from cleaning.dedup.clusters import DECISIONS, NODES, decide
+from cleaning.dedup.verify import EDGES, Bodies, gather, verify_batch, verify_pairs
 from cleaning.store import Lake
 
 PAIRS = pa.schema([("a", pa.int64()), ("b", pa.int64()), ("kind", pa.int8())])
-EDGES = pa.schema(
-    [
-        ("a", pa.int64()),
-        ("b", pa.int64()),
-        ("method", pa.string()),
-        ("jaccard", pa.float64()),
-        ("containment", pa.float64()),
-        ("measure", pa.string()),
-        ("score", pa.float64()),
-    ]
-)
-NODES = pa.schema(
-    [
-        ("node", pa.int64()),
-        ("id", pa.string()),
-        ("from_history", pa.bool_()),
-        ("run_date", pa.date32()),
-        ("published_us", pa.int64()),
-        ("word_count", pa.int32()),
-        ("content_hash", pa.string()),
-        ("url", pa.string()),
-    ]
-)
-DECISIONS = pa.schema(
-    [
-        ("id", pa.string()),
-        ("cluster_id", pa.string()),
-        ("canonical_id", pa.string()),
-        ("is_duplicate", pa.bool_()),
-        ("method", pa.string()),
-        ("jaccard", pa.float64()),
-        ("containment", pa.float64()),
-        ("canonical_from_history", pa.bool_()),
-        ("canonical_run_date", pa.date32()),
-        ("measure", pa.string()),
-        ("score", pa.float64()),
-        ("cluster_size", pa.int32()),  # canonicals: tonight's rows in its cluster, itself included
-        ("canonical_url", pa.string()),  # duplicates: the canonical's URL (tonight's or an earlier night's)
-    ]
-)
 _UNKNOWN_TIME = np.iinfo(np.int64).max
 
 
@@ -153,23 +113,33 @@ class _ShardColumns:
         return gather(*self.cache[key], np.asarray(rows, dtype=np.int64))
 
 
-def _earlier_texts(lake: Lake, info: dict[int, NodeInfo]):
-    """``texts_of`` for earlier nights' nodes: their bodies from the published articles."""
+def _earlier_texts(lake: Lake, ids: dict[int, str]):
+    """``texts_of`` for earlier nights' nodes (``ids``: their article ids): their bodies from the
+    published ``articles`` part their node names (the publish shard that wrote its history part),
+    or from every part of a night whose parts are not numbered by shard."""
 
     from cleaning.publish import night_parts
 
     def texts_of(wanted: list[int]) -> dict[int, str]:
         out: dict[int, str] = {}
-        by_night: dict[date, dict[str, list[int]]] = {}
+        by_part: dict[tuple[date, int], dict[str, list[int]]] = {}
         for node in wanted:
-            by_night.setdefault(info[node].run_date, {}).setdefault(info[node].id, []).append(node)
-        for night, ids in sorted(by_night.items()):
-            value_set = pa.array(sorted(ids), pa.string())
-            for rel in night_parts(lake, "articles", night):  # the manifest's parts, never a stale one
-                t = lake.read_table(rel, columns=["id", "text"])
-                t = t.filter(pc.is_in(t.column("id"), value_set=value_set))
+            night, part, _ = node_numbers.history_place(node)
+            by_part.setdefault((night, part), {}).setdefault(ids[node], []).append(node)
+        listed: dict[date, list[str]] = {}
+        for (night, part), members in sorted(by_part.items()):
+            if night not in listed:
+                listed[night] = night_parts(lake, "articles", night)  # the manifest's parts, never a stale one
+            own = layout.table_part("articles", night, part)
+            value_set = pa.array(sorted(members), pa.string())
+            for rel in [own] if own in listed[night] else listed[night]:
+                t = lake.read_table(rel, columns=["id"])
+                rows = pc.indices_nonzero(pc.is_in(t.column("id"), value_set=value_set))
+                if len(rows) == 0:
+                    continue
+                t = lake.read_table(rel, columns=["id", "text"]).take(rows)
                 for id_, text in zip(t.column("id").to_pylist(), t.column("text").to_pylist()):
-                    out.update(dict.fromkeys(ids[id_], text))
+                    out.update(dict.fromkeys(members[id_], text))
                 del t
                 pa.default_memory_pool().release_unused()
         return out
@@ -177,23 +147,18 @@ def _earlier_texts(lake: Lake, info: dict[int, NodeInfo]):
     return texts_of
 
 
-def node_info(lake: Lake, run_date: date, wanted: np.ndarray) -> dict[int, NodeInfo]:
-    """Who each node is and how it ranks: tonight's from its shard's signatures (and its URL from
-    the final bodies, row for row), earlier nights' from their history rows."""
-    wanted = np.asarray(wanted, dtype=np.int64)
-    out: dict[int, NodeInfo] = {}
+def node_facts(lake: Lake, run_date: date, wanted: np.ndarray) -> pa.Table:
+    """:data:`NODES` of ``wanted``, sorted by node: tonight's from their shard's signatures (and
+    URL from the final bodies, row for row), earlier nights' from their history rows."""
+    wanted = np.unique(np.asarray(wanted, dtype=np.int64))
+    tables = []
     earlier = wanted[node_numbers.is_history(wanted)]
-    for node, row in hist.rows_of(lake, earlier.tolist()).items():
-        published = row["published_at"]
-        out[node] = NodeInfo(
-            row["id"],
-            True,
-            row["run_date"],
-            _UNKNOWN_TIME if published is None else _micros(published),
-            int(row["word_count"]),
-            row["content_hash"],
-            row["url"],
-        )
+    if len(earlier):
+        rows = hist.rows_of(lake, earlier.tolist())
+        picked = [rows[node] for node in earlier.tolist()]
+        table = pa.Table.from_pylist(picked).select(["id", "run_date", "word_count", "content_hash", "url"])
+        published = pa.array([r["published_at"] for r in picked], pa.timestamp("us", tz="UTC"))
+        tables.append(_facts(earlier, table, True, published))
     tonight = wanted[~node_numbers.is_history(wanted)]
     shards = node_numbers.shard_of(tonight)
     for shard in np.unique(shards).tolist():
@@ -204,30 +169,47 @@ def node_info(lake: Lake, run_date: date, wanted: np.ndarray) -> dict[int, NodeI
             columns=["id", "content_hash", "word_count", "published_at"],
         ).take(rows)
         urls = lake.read_table(layout.work_shard(run_date, "final", shard), columns=["url"]).take(rows)
-        published = sigs.column("published_at").cast(pa.int64()).fill_null(_UNKNOWN_TIME).to_pylist()
-        for k, node in enumerate(chosen.tolist()):
-            out[node] = NodeInfo(
-                sigs.column("id")[k].as_py(),
-                False,
-                None,
-                published[k],
-                sigs.column("word_count")[k].as_py(),
-                sigs.column("content_hash")[k].as_py(),
-                urls.column("url")[k].as_py(),
-            )
-    return out
+        sigs = sigs.append_column("run_date", pa.nulls(len(chosen), pa.date32())).append_column(
+            "url", urls.column("url")
+        )
+        tables.append(_facts(chosen, sigs, False, sigs.column("published_at")))
+    if not tables:
+        return NODES.empty_table()
+    facts = pa.concat_tables(tables)
+    return facts.take(pc.sort_indices(facts, sort_keys=[("node", "ascending")]))
 
 
-def _micros(value) -> int:
-    return pa.array([value], pa.timestamp("us", tz="UTC")).cast(pa.int64())[0].as_py()
+def _facts(nodes: np.ndarray, table: pa.Table, from_history: bool, published) -> pa.Table:
+    micros = pc.fill_null(pc.cast(published, pa.timestamp("us", tz="UTC")).cast(pa.int64()), _UNKNOWN_TIME)
+    columns = {
+        "node": pa.array(nodes, pa.int64()),
+        "id": table.column("id"),
+        "from_history": pa.array(np.full(len(nodes), from_history)),
+        "run_date": table.column("run_date"),
+        "published_us": micros,
+        "word_count": table.column("word_count"),
+        "content_hash": table.column("content_hash"),
+        "url": table.column("url"),
+    }
+    return pa.table(columns).cast(NODES)
 
 
-def _bodies(lake: Lake, run_date: date, info: dict[int, NodeInfo], settings: DedupConfig) -> Bodies:
-    return Bodies(_ShardColumns(lake, run_date), _earlier_texts(lake, info), settings.shingle_words)
+def _bodies(lake: Lake, run_date: date, facts: pa.Table, settings: DedupConfig) -> Bodies:
+    earlier = facts.filter(facts.column("from_history"))
+    ids = dict(zip(earlier.column("node").to_pylist(), earlier.column("id").to_pylist()))
+    return Bodies(_ShardColumns(lake, run_date), _earlier_texts(lake, ids), settings.shingle_words)
 
 
-def _order(info: dict[int, NodeInfo]):
-    return lambda node: (info[node].from_history, info[node].id)
+def _measurer(lake: Lake, run_date: date, facts: pa.Table, settings: DedupConfig, policy: AlignPolicy | None):
+    """``measure(pairs)`` for :func:`decide`, reading the bodies it needs batch by batch."""
+    bodies = _bodies(lake, run_date, facts, settings)
+    return lambda pairs: verify_batch(pairs, bodies, settings, policy)
+
+
+def _order(facts: pa.Table):
+    """``order(node)`` for :func:`verify_pairs`: tonight's bodies first, then by id."""
+    keys = zip(facts.column("from_history").to_pylist(), facts.column("id").to_pylist())
+    return dict(zip(facts.column("node").to_pylist(), keys)).__getitem__
 
 
 # ---------------------------------------------------------------- verify: one part of the pairs
@@ -240,11 +222,11 @@ def verify_part(
     files = [layout.work_pairs(run_date, part, index) for index in range(settings.key_ranges)]
     table = lake.read_tables([f for f in files if lake.exists(f)], PAIRS)
     pairs = np.column_stack([table.column(n).to_numpy().astype(np.int64) for n in PAIRS.names]).reshape(-1, 3)
-    info = node_info(lake, run_date, np.unique(pairs[:, :2]))
-    edges = verify_pairs(pairs, _bodies(lake, run_date, info, settings), _order(info), settings, policy)
-    lake.write_table(layout.work_edges(run_date, part), _edges_table(edges))
-    touched = np.unique(np.concatenate([edges.a, edges.b])).tolist()
-    lake.write_table(layout.work_nodes(run_date, part), _nodes_table({n: info[n] for n in touched}))
+    facts = node_facts(lake, run_date, pairs[:, :2].ravel())
+    edges = verify_pairs(pairs, _bodies(lake, run_date, facts, settings), _order(facts), settings, policy)
+    lake.write_table(layout.work_edges(run_date, part), edges.table())
+    touched = pa.array(np.concatenate([edges.a, edges.b]), pa.int64())
+    lake.write_table(layout.work_nodes(run_date, part), facts.filter(pc.is_in(facts.column("node"), value_set=touched)))
     return {
         "part": part,
         "pairs": len(pairs),
@@ -254,53 +236,31 @@ def verify_part(
     }
 
 
-def _edges_table(edges: Edges) -> pa.Table:
-    return pa.table(
-        [edges.a, edges.b, edges.method, edges.jaccard, edges.containment, edges.measure, edges.score], schema=EDGES
-    )
-
-
-def _nodes_table(info: dict[int, NodeInfo]) -> pa.Table:
-    rows = [{"node": node, **vars(facts)} for node, facts in sorted(info.items())]
-    return pa.Table.from_pylist(rows, schema=NODES)
-
-
 # ---------------------------------------------------------------- cluster: the whole night's edges
 def cluster(lake: Lake, run_date: date, settings: DedupConfig, policy: AlignPolicy | None = DEFAULT_POLICY) -> dict:
     """Clusters and canonicals over every part's edges; one decisions file per sign shard (its
     rows that some edge touches: a body in no cluster is its own story and publish needs no row)."""
     wd = layout.work_dir(run_date)
     parts = range(settings.key_ranges)
-    table = lake.read_tables([layout.work_edges(run_date, q) for q in parts], EDGES).sort_by(
-        [("a", "ascending"), ("b", "ascending")]
-    )
-    edges = Edges(
-        table.column("a").to_numpy(),
-        table.column("b").to_numpy(),
-        *(table.column(n).to_pylist() for n in EDGES.names[2:]),
-    )
-    info: dict[int, NodeInfo] = {}
-    for row in lake.read_tables([layout.work_nodes(run_date, q) for q in parts], NODES).to_pylist():
-        node = row.pop("node")
-        info[node] = NodeInfo(**row)
-    bodies = _bodies(lake, run_date, info, settings)
-    decisions = decide(edges, info, lambda pairs: verify_batch(pairs, bodies, settings, policy))
-    node_of = {facts.id: node for node, facts in info.items() if not facts.from_history}
-    by_shard: dict[int, list[Decision]] = {}
-    for decision in decisions:
-        by_shard.setdefault(int(node_numbers.shard_of(node_of[decision.id])), []).append(decision)
-    shards = [layout.shard_of_name(f) for f in lake.list_files(f"{wd}/signatures", ".parquet")]
-    for shard in shards:
-        rows = [vars(d) for d in by_shard.get(shard, [])]
-        lake.write_table(layout.work_shard(run_date, "decisions", shard), pa.Table.from_pylist(rows, schema=DECISIONS))
-    articles = sum(lake.read_metadata(f).num_rows for f in lake.list_files(f"{wd}/signatures", ".parquet"))
+    edges = lake.read_tables([layout.work_edges(run_date, q) for q in parts], EDGES)
+    facts = lake.read_tables([layout.work_nodes(run_date, q) for q in parts], NODES)
+    decided = decide(edges, facts, _measurer(lake, run_date, facts, settings, policy))
+    del facts
+    shard_of = node_numbers.shard_of(decided.column("node").to_numpy())
+    signed = lake.list_files(f"{wd}/signatures", ".parquet")
+    for shard in [layout.shard_of_name(f) for f in signed]:
+        rows = decided.filter(pa.array(shard_of == shard)).select(DECISIONS.names)
+        lake.write_table(layout.work_shard(run_date, "decisions", shard), rows)
+    dropped = decided.filter(decided.column("is_duplicate"))
+    methods = dropped.column("method").to_numpy(zero_copy_only=False)
+    from_history = dropped.filter(dropped.column("canonical_from_history")).column("canonical_id")
     return {
-        "articles": articles,
-        "edges": len(edges.a),
-        "clustered": len(decisions),
-        "exact_duplicates": sum(1 for d in decisions if d.is_duplicate and d.method == "exact"),
-        "near_duplicates": sum(1 for d in decisions if d.is_duplicate and d.method == "near"),
-        "canonicals_from_history": len({d.canonical_id for d in decisions if d.canonical_from_history}),
+        "articles": sum(lake.read_metadata(f).num_rows for f in signed),
+        "edges": edges.num_rows,
+        "clustered": decided.num_rows,
+        "exact_duplicates": int((methods == "exact").sum()),
+        "near_duplicates": int((methods == "near").sum()),
+        "canonicals_from_history": len(pc.unique(from_history)),
     }
 
 

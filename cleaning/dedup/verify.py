@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+import pyarrow as pa
 
 from cleaning.config import DedupConfig
 from cleaning.dedup import nodes as node_numbers
@@ -169,6 +170,19 @@ def verify_batch(
     return out
 
 
+EDGES = pa.schema(
+    [
+        ("a", pa.int64()),
+        ("b", pa.int64()),
+        ("method", pa.string()),
+        ("jaccard", pa.float64()),
+        ("containment", pa.float64()),
+        ("measure", pa.string()),
+        ("score", pa.float64()),
+    ]
+)
+
+
 @dataclass
 class Edges:
     """Verified pairs, ``a < b`` by node number, sorted; ``method`` is "exact" or "near"."""
@@ -181,10 +195,9 @@ class Edges:
     measure: list[str]
     score: list[float]
 
-    def rows(self):
-        return zip(
-            self.a.tolist(), self.b.tolist(), self.method, self.jaccard, self.containment, self.measure, self.score
-        )
+    def table(self) -> pa.Table:
+        columns = [self.a, self.b, self.method, self.jaccard, self.containment, self.measure, self.score]
+        return pa.table(columns, schema=EDGES)
 
 
 def _distinct(pairs: np.ndarray) -> np.ndarray:
