@@ -45,7 +45,6 @@ if str(ROOT) not in sys.path:
 from bench.report import provenance, write_report  # noqa: E402
 from cleaning.config import DedupConfig  # noqa: E402
 from cleaning.dedup import dedup_records  # noqa: E402
-from cleaning.dedup.clusters import UnionFind  # noqa: E402
 from cleaning.evaluate.syndication import (  # noqa: E402
     EDIT_KINDS,
     Corpus,
@@ -74,6 +73,31 @@ def baseline_shingles(text: str, n: int = 5) -> set[bytes]:
     if len(words) < n:
         return {" ".join(words).encode("utf-8")} if words else set()
     return {" ".join(words[i : i + n]).encode("utf-8") for i in range(len(words) - n + 1)}
+
+
+class UnionFind:
+    """Clusters of the baseline's matches, over any hashable names; the smaller name is the root."""
+
+    def __init__(self):
+        self.parent: dict = {}
+
+    def find(self, x):
+        root = self.parent.setdefault(x, x)
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, a, b) -> None:
+        ra, rb = sorted((self.find(a), self.find(b)))
+        self.parent[rb] = ra
+
+    def components(self) -> dict:
+        groups: dict = {}
+        for x in list(self.parent):
+            groups.setdefault(self.find(x), []).append(x)
+        return groups
 
 
 def run_datasketch(corpus: Corpus) -> tuple[dict[str, str], float]:

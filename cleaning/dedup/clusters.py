@@ -19,33 +19,6 @@ import pyarrow.compute as pc
 HISTORY_PREFIX = "history:"
 
 
-class UnionFind:
-    def __init__(self):
-        self.parent: dict = {}
-
-    def find(self, x):
-        parent = self.parent.setdefault(x, x)
-        while parent != x:
-            grand = self.parent.setdefault(parent, parent)
-            self.parent[x] = grand
-            x, parent = parent, grand
-        return x
-
-    def union(self, a, b) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            # The smaller node becomes the root, so roots do not depend on call order.
-            if rb < ra:
-                ra, rb = rb, ra
-            self.parent[rb] = ra
-
-    def components(self) -> dict:
-        groups: dict[str, list[str]] = {}
-        for x in list(self.parent):
-            groups.setdefault(self.find(x), []).append(x)
-        return {root: sorted(members) for root, members in groups.items()}
-
-
 # ---------------------------------------------------------------- the cluster stage
 # What the cluster stage knows of each body an edge touches: who it is and how it ranks.
 NODES = pa.schema(
