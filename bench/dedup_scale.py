@@ -488,7 +488,7 @@ def task_sign(spec: dict) -> dict:
     sigs = signatures(zip(ids, texts, published), settings, workers=1)
     sign_seconds = time.perf_counter() - started
     del texts
-    lake.write_table(layout.work_shard(run_date, "signatures", shard), sigs)
+    stages.write_signatures(lake, run_date, shard, sigs)
     started = time.perf_counter()
     entries = stages.write_keys(lake, run_date, shard, sigs, settings)
     return {
@@ -515,11 +515,12 @@ def task_bucket(spec: dict) -> dict:
 
 
 def _count_reads() -> dict[str, int]:
-    """Counts the whole-shard column reads of the sign step's list columns, and article files read."""
+    """Counts the reads of the sign step's list columns (calls, and rows asked for), and article
+    files read."""
     from cleaning.store import Lake
 
-    reads = {"signature_column_reads": 0, "article_files_read": 0}
-    original_read = Lake.read_table
+    reads = {"signature_column_reads": 0, "signature_rows_asked": 0, "article_files_read": 0}
+    original_read, original_rows = Lake.read_table, Lake.read_rows
 
     def counting_read(self, relpath, *args, **kwargs):
         columns = kwargs.get("columns") or []
@@ -529,7 +530,13 @@ def _count_reads() -> dict[str, int]:
             reads["article_files_read"] += 1
         return original_read(self, relpath, *args, **kwargs)
 
-    Lake.read_table = counting_read
+    def counting_rows(self, relpath, rows, columns):
+        if "/signatures/" in relpath and columns[0] in ("shingles", "words", "sentences"):
+            reads["signature_column_reads"] += 1
+            reads["signature_rows_asked"] += len(rows)
+        return original_rows(self, relpath, rows, columns)
+
+    Lake.read_table, Lake.read_rows = counting_read, counting_rows
     return reads
 
 

@@ -345,7 +345,7 @@ def sign(config: Config, run_date: date, shard: int) -> dict:
         layout.work_failures(run_date, f"furniture-{layout.shard_name(shard, '')}"), _failures_table(failures)
     )
     sigs = signatures(((r["id"], r["text"], r["published_at"]) for r in kept), config.dedup, _workers())
-    lake.write_table(layout.work_shard(run_date, "signatures", shard), sigs)
+    dedup_stages.write_signatures(lake, run_date, shard, sigs)
     entries = dedup_stages.write_keys(lake, run_date, shard, sigs, config.dedup)
     return {
         "stage": "sign",

@@ -42,10 +42,17 @@ ROW_GROUP_ROWS = 8_192  # about 30-60 MB of news text per row group: big enough 
 COMPRESSION = "zstd"
 
 
-def parquet_bytes(table: pa.Table, row_group_rows: int = ROW_GROUP_ROWS) -> bytes:
+def parquet_bytes(table: pa.Table, row_group_rows: int = ROW_GROUP_ROWS, dictionary: bool = True) -> bytes:
     """``table`` as one Parquet file (zstd, statistics on), in memory."""
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression=COMPRESSION, row_group_size=row_group_rows, write_statistics=True)
+    pq.write_table(
+        table,
+        sink,
+        compression=COMPRESSION,
+        row_group_size=row_group_rows,
+        write_statistics=True,
+        use_dictionary=dictionary,
+    )
     return sink.getvalue().to_pybytes()
 
 
@@ -218,16 +225,25 @@ class Lake:
                 os.remove(tmp)
 
     @_storage_errors
-    def write_table(self, relpath: str, table: pa.Table, row_group_rows: int = ROW_GROUP_ROWS) -> None:
+    def write_table(
+        self, relpath: str, table: pa.Table, row_group_rows: int = ROW_GROUP_ROWS, dictionary: bool = True
+    ) -> None:
+        """Write ``table`` as one Parquet file. ``dictionary=False`` skips dictionary encoding, which
+        only costs time and space on columns of distinct values such as hashes."""
         if self.is_local:  # streamed to a temporary file: no second copy of the file in memory
             self._write_local(
                 relpath,
                 lambda sink: pq.write_table(
-                    table, sink, compression=COMPRESSION, row_group_size=row_group_rows, write_statistics=True
+                    table,
+                    sink,
+                    compression=COMPRESSION,
+                    row_group_size=row_group_rows,
+                    write_statistics=True,
+                    use_dictionary=dictionary,
                 ),
             )
         else:
-            self.write_bytes(relpath, parquet_bytes(table, row_group_rows))
+            self.write_bytes(relpath, parquet_bytes(table, row_group_rows, dictionary))
 
     @_storage_errors
     def read_table(self, relpath: str, columns: list[str] | None = None, schema: pa.Schema | None = None) -> pa.Table:
@@ -236,10 +252,32 @@ class Lake:
         return table.cast(schema) if schema is not None and columns is None else table
 
     @_storage_errors
+    def read_rows(self, relpath: str, rows, columns: list[str]) -> pa.Table:
+        """Rows ``rows`` (positions in the file, in the order given) of ``columns``, reading only
+        the row groups that hold them: a file written in small row groups serves a few rows for
+        the cost of those groups, not of the whole column."""
+        import numpy as np
+
+        rows = np.asarray(rows, dtype=np.int64)
+        with self.fs.open_input_file(self.path(relpath)) as source:
+            parquet = pq.ParquetFile(source)
+            sizes = np.array([parquet.metadata.row_group(g).num_rows for g in range(parquet.num_row_groups)])
+            starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+            if len(rows) and (rows.min() < 0 or rows.max() >= starts[-1]):
+                raise IndexError(f"{relpath} has {starts[-1]} rows; asked for row {rows.min()} to {rows.max()}")
+            group_of = np.searchsorted(starts, rows, side="right") - 1
+            groups = np.unique(group_of)
+            table = parquet.read_row_groups(groups.tolist(), columns=columns)
+        read_starts = np.concatenate([[0], np.cumsum(sizes[groups])]).astype(np.int64)
+        at = read_starts[np.searchsorted(groups, group_of)] + rows - starts[group_of]
+        return table.take(pa.array(at, pa.int64()))
+
+    @_storage_errors
     def read_tables(self, relpaths: list[str], schema: pa.Schema, columns: list[str] | None = None) -> pa.Table:
         """Concatenate several files that share ``schema`` (an empty table when there are none)."""
         if columns is not None:
             schema = pa.schema([schema.field(c) for c in columns])
+
         def read(relpath: str) -> pa.Table:
             return self.read_table(relpath, columns=columns).select(schema.names).cast(schema)
 

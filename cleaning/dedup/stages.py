@@ -33,14 +33,29 @@ from cleaning.dedup import nodes as node_numbers
 from cleaning.dedup.align import DEFAULT_POLICY, AlignPolicy
 from cleaning.dedup.buckets import Entries, candidate_pairs, entries_from_columns, key_range, pair_part, prefix_ranks
 from cleaning.dedup.clusters import DECISIONS, NODES, decide
-from cleaning.dedup.verify import EDGES, Bodies, gather, verify_batch, verify_pairs
+from cleaning.dedup.verify import EDGES, Bodies, verify_batch, verify_pairs
 from cleaning.store import Lake
 
 PAIRS = pa.schema([("a", pa.int64()), ("b", pa.int64()), ("kind", pa.int8())])
 _UNKNOWN_TIME = np.iinfo(np.int64).max
 
 
-# ---------------------------------------------------------------- sign: a shard's entries by range
+# ---------------------------------------------------------------- sign: a shard's files
+# Verify reads a few hundred bodies of each shard: in row groups of this many rows it reads those
+# groups, not whole columns, so its reading follows its own pairs and not the night's size
+# (bench/RESULTS.md, "Dedup at scale"). Hashes do not compress, so no dictionary encoding.
+SIGNATURES_ROW_GROUP_ROWS = 32
+
+
+def write_signatures(lake: Lake, run_date: date, shard: int, sigs: pa.Table) -> None:
+    lake.write_table(
+        layout.work_shard(run_date, "signatures", shard),
+        sigs,
+        row_group_rows=SIGNATURES_ROW_GROUP_ROWS,
+        dictionary=False,
+    )
+
+
 def write_keys(lake: Lake, run_date: date, shard: int, sigs: pa.Table, settings: DedupConfig) -> int:
     """Split shard ``shard``'s entries by key range, one file per range (empty ones too, so a
     re-run replaces every file of the shard). Returns the number of entries."""
@@ -93,24 +108,21 @@ def bucket(lake: Lake, run_date: date, index: int, settings: DedupConfig) -> dic
 
 # ---------------------------------------------------------------- reading bodies and their facts
 class _ShardColumns:
-    """Reads the sign step's list columns of one shard at a time (the last two kept), so a
-    verify task never holds more than a shard's columns besides the bodies it gathered."""
+    """Reads the sign step's list columns for some rows of one shard: only the row groups that
+    hold them (:data:`SIGNATURES_ROW_GROUP_ROWS`), so a verify task reads what its pairs name."""
 
     def __init__(self, lake: Lake, run_date: date):
         self.lake, self.run_date = lake, run_date
-        self.cache: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = {}
 
     def __call__(self, shard: int, rows: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
-        key = (shard, name)
-        if key not in self.cache:
-            if len(self.cache) >= 2:
-                self.cache.pop(next(iter(self.cache)))
-                pa.default_memory_pool().release_unused()  # else the pool keeps every shard it read
-            table = self.lake.read_table(layout.work_shard(self.run_date, "signatures", shard), columns=[name])
-            column = table.column(name)
-            column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
-            self.cache[key] = (column.values.to_numpy(zero_copy_only=False), column.offsets.to_numpy())
-        return gather(*self.cache[key], np.asarray(rows, dtype=np.int64))
+        rel = layout.work_shard(self.run_date, "signatures", shard)
+        column = self.lake.read_rows(rel, np.asarray(rows, dtype=np.int64), [name]).column(name)
+        column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+        if column.offset:  # a slice: rebase its offsets on its own values
+            column = pa.concat_arrays([column])
+        offsets = column.offsets.to_numpy()
+        values = column.values.to_numpy(zero_copy_only=False)
+        return values[offsets[0] : offsets[-1]], offsets - offsets[0]
 
 
 def _earlier_texts(lake: Lake, ids: dict[int, str]):

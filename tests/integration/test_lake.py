@@ -229,7 +229,16 @@ def test_row_groups_are_sized_for_scans():
 def test_manifest_records_counts_config_code_and_timings(sample_lake):
     config, root, manifest = sample_lake
     assert Lake(str(root)).read_json(manifest_file(NIGHT)) == json.loads(json.dumps(manifest, default=str))
-    assert {s["stage"] for s in manifest["stages"]} == {"discover", "fetch", "clean", "furniture", "sign", "bucket", "verify", "cluster"}
+    assert {s["stage"] for s in manifest["stages"]} == {
+        "discover",
+        "fetch",
+        "clean",
+        "furniture",
+        "sign",
+        "bucket",
+        "verify",
+        "cluster",
+    }
     assert manifest["summary"]["totals"]["discovered"] == 48 and manifest["rows"] == {
         "articles": 36,
         "duplicates": 10,
@@ -243,6 +252,31 @@ def test_manifest_records_counts_config_code_and_timings(sample_lake):
 
 
 # ---------------------------------------------------------------- crashes and re-runs
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_read_rows_reads_only_the_row_groups_that_hold_them(where, tmp_path, request, monkeypatch):
+    """The verify stage's access to a shard: rows in any order, repeated, across groups, reading
+    only their groups; a row past the end is an error, not a shorter answer."""
+    uri = str(tmp_path / "lake") if where == "local" else request.getfixturevalue("s3_endpoint").lake()
+    lake = Lake(uri)
+    values = [[k] * (k % 5) for k in range(1000)]
+    lake.write_table("t.parquet", pa.table({"n": list(range(1000)), "v": values}), row_group_rows=32, dictionary=False)
+    asked = [999, 3, 3, 40, 0, 511]
+    groups_read = []
+    original = pq.ParquetFile.read_row_groups
+    monkeypatch.setattr(
+        pq.ParquetFile,
+        "read_row_groups",
+        lambda self, groups, **kw: groups_read.append(list(groups)) or original(self, groups, **kw),
+    )
+    got = lake.read_rows("t.parquet", asked, ["n", "v"])
+    assert got.column("n").to_pylist() == asked
+    assert got.column("v").to_pylist() == [values[k] for k in asked]
+    assert groups_read == [[0, 1, 15, 31]]
+    assert lake.read_rows("t.parquet", [], ["n"]).num_rows == 0
+    with pytest.raises(IndexError):
+        lake.read_rows("t.parquet", [1000], ["n"])
+
+
 @pytest.fixture(params=["local", "s3"])
 def copied_lake(request, sample_lake, tmp_path):
     """A writable copy of the sample lake (work files included, so publish can run again), on a

@@ -101,7 +101,7 @@ def _staged(lake: Lake, tonight: list[dict], settings: DedupConfig, shards: int)
     for shard in range(shards):
         rows = [r for k, r in enumerate(tonight) if k % shards == shard]
         sigs = signatures(((r["id"], r["text"], r["published_at"]) for r in rows), settings)
-        lake.write_table(layout.work_shard(NIGHT, "signatures", shard), sigs)
+        stages.write_signatures(lake, NIGHT, shard, sigs)
         lake.write_table(layout.work_shard(NIGHT, "final", shard), pa.table({"url": [r["url"] for r in rows]}))
         stages.write_keys(lake, NIGHT, shard, sigs, settings)
     for index in range(settings.key_ranges):
