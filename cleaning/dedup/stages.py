@@ -149,7 +149,7 @@ def _earlier_texts(lake: Lake, ids: dict[int, str]):
                 rows = pc.indices_nonzero(pc.is_in(t.column("id"), value_set=value_set))
                 if len(rows) == 0:
                     continue
-                t = lake.read_table(rel, columns=["id", "text"]).take(rows)
+                t = lake.read_rows(rel, rows.to_numpy(), ["id", "text"])  # the row groups holding them
                 for id_, text in zip(t.column("id").to_pylist(), t.column("text").to_pylist()):
                     out.update(dict.fromkeys(members[id_], text))
                 del t
@@ -176,10 +176,11 @@ def node_facts(lake: Lake, run_date: date, wanted: np.ndarray) -> pa.Table:
     for shard in np.unique(shards).tolist():
         chosen = tonight[shards == shard]
         rows = pa.array(node_numbers.row_of(chosen))
-        sigs = lake.read_table(
+        sigs = lake.read_rows(
             layout.work_shard(run_date, "signatures", shard),
-            columns=["id", "content_hash", "word_count", "published_at"],
-        ).take(rows)
+            rows.to_numpy(),
+            ["id", "content_hash", "word_count", "published_at"],
+        )
         urls = lake.read_table(layout.work_shard(run_date, "final", shard), columns=["url"]).take(rows)
         sigs = sigs.append_column("run_date", pa.nulls(len(chosen), pa.date32())).append_column(
             "url", urls.column("url")
