@@ -8,9 +8,10 @@ The shape MinHash deduplication takes at scale, plus our verification::
     cluster (once)           components, canonicals, decisions by shard   decisions/shard-N
 
 A bucket task holds one key range of the night and of the history window; a verify task one part
-of the pairs and, one shard at a time, the bodies they name; the cluster task only the edges, a
-night's duplicates. So memory follows the size of a range or part, and ``[dedup] key_ranges`` (as
-many bucket tasks as verify tasks) grows with the night. The decisions do not depend on it: every
+of the pairs and the bodies they name, read shard by shard through the small row groups that
+hold them; the cluster task the edges and their nodes as columns, a few dozen bytes each. So
+memory follows the size of a range or part, and ``[dedup] key_ranges`` (as many bucket tasks as
+verify tasks) grows with the night. The decisions do not depend on it: every
 range is decided on its own (:mod:`.buckets`), every candidate is verified (:mod:`.verify`), and
 clusters are the components of all edges (:mod:`.clusters`) - the in-process
 :func:`cleaning.dedup.resolve` runs the same three functions over one range and one part, and a

@@ -11,7 +11,7 @@ content hashes) are edges without any reading.
 Every candidate is verified, none is skipped because its two bodies are already joined through
 other pairs: the edges of a part are then a function of its pairs alone, so how the pairs were
 split across tasks cannot change them. A body's data is read from where its node says it lies
-(:class:`Bodies`), in batches, one shard at a time.
+(:class:`Bodies`), in batches, one shard at a time, only the rows it needs.
 """
 
 from __future__ import annotations
