@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cleaning.dedup import nodes as node_numbers
 from cleaning.dedup.shingles import fmix64
 
 BAND, SENTENCE, HASH = 0, 1, 2  # kinds of entries
@@ -118,13 +119,23 @@ def covering(written: int, wanted: int, index: int) -> list[int]:
 
 
 def pair_part(pairs: np.ndarray, parts: int) -> np.ndarray:
-    """The verify part of each pair: a hash of both nodes, so all findings of a pair meet."""
+    """The verify part of each pair, a function of the pair alone so all findings of a pair meet.
+
+    A pair with an earlier night's body goes by that body's history part (its node without the
+    row bits): every body of one published part is then verified by one task, which reads the
+    part's text once, instead of every task reading most parts. Tonight's pairs go by a hash of
+    both nodes."""
     if parts == 1 or len(pairs) == 0:
         return np.zeros(len(pairs), dtype=np.int64)
     a = pairs[:, 0].astype(np.uint64)
     b = pairs[:, 1].astype(np.uint64)
+    earlier = node_numbers.is_history(pairs[:, 1])
     with np.errstate(over="ignore"):
-        mixed = fmix64(a * np.uint64(0x9E3779B97F4A7C15) ^ fmix64(b))
+        mixed = np.where(
+            earlier,
+            fmix64(b >> np.uint64(24)),  # the night and the part
+            fmix64(a * np.uint64(0x9E3779B97F4A7C15) ^ fmix64(b)),
+        )
     return (mixed % np.uint64(parts)).astype(np.int64)
 
 

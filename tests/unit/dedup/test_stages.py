@@ -208,3 +208,24 @@ def test_cluster_reads_bodies_in_batches_with_the_same_decisions(night, monkeypa
     monkeypatch.setattr(stages, "verify_batch", tiny)
     assert _staged(lake, tonight, settings, 3) == whole
     assert measured and measured[0] > 2  # more than one batch was needed
+
+
+def test_pairs_with_one_earlier_part_meet_in_one_verify_part():
+    """Every pair naming a body of one published history part is verified by one task (it reads
+    that part's text once); tonight's pairs still spread over all parts."""
+    from cleaning.dedup import nodes as node_numbers
+    from cleaning.dedup.buckets import pair_part
+
+    rng = np.random.default_rng(4)
+    tonight = node_numbers.tonight(3, rng.integers(0, 50_000, 4000))
+    history_parts = [(EARLIER - timedelta(days=d), p) for d in range(3) for p in range(5)]
+    earlier = np.concatenate(
+        [node_numbers.history(night, p, rng.integers(0, 20_000, 4000 // 15)) for night, p in history_parts]
+    )
+    with_history = np.stack([tonight[: len(earlier)], earlier], axis=1)
+    parts = pair_part(with_history, 16)
+    for night, p in history_parts:
+        mine = (earlier >> 24) == (node_numbers.history(night, p, np.zeros(1, np.int64))[0] >> 24)
+        assert len(set(parts[mine].tolist())) == 1
+    among_tonight = pair_part(np.stack([tonight[:-1], tonight[1:]], axis=1), 16)
+    assert set(among_tonight.tolist()) == set(range(16))
