@@ -288,3 +288,13 @@ def work_edges(run_date: date, part: int) -> str:
 
 def work_nodes(run_date: date, part: int) -> str:
     return f"{work_dir(run_date)}/nodes/part-{part:05d}.parquet"
+
+
+def work_to_measure(run_date: date, part: int) -> str:
+    """Pairs (copy, canonical) without an edge of their own, left by cluster to one measure part;
+    what measuring found goes to :func:`work_measured`."""
+    return f"{work_dir(run_date)}/measure/part-{part:05d}.parquet"
+
+
+def work_measured(run_date: date, part: int) -> str:
+    return f"{work_dir(run_date)}/measured/part-{part:05d}.parquet"

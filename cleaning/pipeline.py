@@ -381,13 +381,25 @@ def cluster(config: Config, run_date: date) -> dict:
     return {"stage": "cluster", **stats, "seconds": round(time.monotonic() - started, 3)}
 
 
+@_recorded
+def measure(config: Config, run_date: date, part: int) -> dict:
+    """Measure one part's copies that cluster joined to their canonical through others."""
+    started = time.monotonic()
+    stats = dedup_stages.measure_part(Lake(config.lake), run_date, part, config.dedup)
+    return {"stage": "measure", "shard": part, **stats, "seconds": round(time.monotonic() - started, 3)}
+
+
 def dedup(config: Config, run_date: date) -> dict:
-    """bucket (every key range), verify (every part), cluster: in this process, as the DAG's tasks."""
+    """bucket (every key range), verify (every part), cluster, measure (every part): in this
+    process, as the DAG's tasks. Returns cluster's counts."""
     for key_range in range(config.dedup.key_ranges):
         bucket(config, run_date, key_range)
     for part in range(config.dedup.key_ranges):
         verify(config, run_date, part)
-    return cluster(config, run_date)
+    stats = cluster(config, run_date)
+    for part in range(config.dedup.key_ranges):
+        measure(config, run_date, part)
+    return stats
 
 
 DECISIONS = dedup_stages.DECISIONS

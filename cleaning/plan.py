@@ -33,6 +33,7 @@ STAGES = (
     "bucket",
     "verify",
     "cluster",
+    "measure",
     "publish",
     "commit",
     "health",

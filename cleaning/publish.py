@@ -361,7 +361,9 @@ def build_shard(
     sigs = _first_per_id(lake.read_tables([layout.work_shard(run_date, "signatures", shard)], SIGNATURES, kept))
     decided_rel = layout.work_shard(run_date, "decisions", shard)
     if lake.exists(decided_rel):
-        decisions = _first_per_id(lake.read_table(decided_rel, columns=DECISION_COLUMNS))
+        from cleaning.dedup.stages import read_decisions
+
+        decisions = _first_per_id(read_decisions(lake, run_date, shard).select(DECISION_COLUMNS))
     elif final.num_rows:
         raise FileNotFoundError(f"no dedup decisions for shard {shard} of {run_date} ({decided_rel}): run dedup first")
     else:

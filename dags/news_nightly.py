@@ -1,5 +1,5 @@
 """
-# news_nightly: discover, fetch, clean, furniture, sign, bucket, verify, cluster, publish, commit, health
+# news_nightly: discover, fetch, clean, furniture, sign, bucket, verify, cluster, measure, publish, commit, health
 
 One run = one **run date** D. The DAG only schedules: every task calls one function of
 `cleaning.pipeline` (the same ones `cleaning run` calls) and passes the run date and shard
@@ -116,7 +116,7 @@ def _pod(kind: str) -> dict:
 
 
 QUEUE_NETWORK = _queue("NETWORK")  # discover, fetch: outbound HTTP, on workers allowed out
-QUEUE_CPU = _queue("CPU")  # clean, sign, verify: extraction, MinHash, verification; NEWSCLEAN_WORKERS processes
+QUEUE_CPU = _queue("CPU")  # clean, sign, verify, measure: extraction, MinHash, checks; NEWSCLEAN_WORKERS processes
 QUEUE_MEMORY = _queue("MEMORY")  # furniture, bucket, cluster, publish, commit, health: larger reads
 
 
@@ -370,6 +370,15 @@ def cluster(plan: dict, verified: list[int]) -> dict:
     return stats
 
 
+@task(queue=QUEUE_CPU, executor_config=_pod("cpu"))
+def measure(part: int, plan: dict) -> int:
+    """Measure one part's copies that cluster joined to their canonical through others."""
+    from cleaning import pipeline
+
+    log.info("measure: %s", pipeline.measure(_config(plan), _date(plan), part))
+    return part
+
+
 @task(queue=QUEUE_MEMORY, executor_config=_pod("memory"))
 def publish(shard: int, plan: dict) -> int:
     """Build and stage one shard's parts of the night's tables and its history; readers see
@@ -487,8 +496,8 @@ def give_back_lease(context) -> None:
 )
 def news_nightly():
     """Wiring only: plan, then discover; fetch, clean and sign mapped over the shards; furniture
-    between clean and sign; bucket and verify mapped over the key ranges; cluster once; publish
-    mapped over the shards; commit once; then health."""
+    between clean and sign; bucket and verify mapped over the key ranges; cluster once; measure
+    mapped over the key ranges; publish mapped over the shards; commit once; then health."""
 
     def mapped(fn):  # a mapped task does not take its docstring as doc_md by itself
         return fn.override(doc_md=fn.function.__doc__).partial
@@ -504,8 +513,10 @@ def news_nightly():
     found = mapped(bucket)(plan=run).expand(key_range=ranges)
     verified = mapped(verify)(plan=run).expand(part=found)
     decided = cluster(run, verified)
+    measured = mapped(measure)(plan=run).expand(part=ranges)
+    decided >> measured
     published = mapped(publish)(plan=run).expand(shard=shards)
-    decided >> published
+    measured >> published
     health(run, commit(run, published))
 
 

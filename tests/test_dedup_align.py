@@ -263,3 +263,14 @@ def test_heavy_copy_of_an_earlier_night_is_found_through_history_keys(tmp_path):
     (decision,) = resolve(tonight, lambda ids: {i: texts[i] for i in ids if i in texts}, DedupConfig(), loaded)
     assert decision.canonical_from_history and decision.canonical_id == "old-1"
     assert decision.measure == "alignment"
+
+
+def test_a_night_without_edges_has_no_decisions_and_nothing_to_measure():
+    import pyarrow as pa
+
+    from cleaning.dedup.clusters import NODES, TO_MEASURE, plan_decisions
+    from cleaning.dedup.verify import EDGES
+
+    decided, to_measure = plan_decisions(EDGES.empty_table(), NODES.empty_table())
+    assert decided.num_rows == 0 and to_measure.schema == TO_MEASURE and to_measure.num_rows == 0
+    assert isinstance(decided, pa.Table)

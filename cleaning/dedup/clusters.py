@@ -150,21 +150,62 @@ class _EdgeIndex:
         return np.where(hit, self.order[at] if len(self.keys) else -1, -1)
 
 
+# Pairs (member, canonical) that cluster leaves to be measured, and what measuring found.
+TO_MEASURE = pa.schema(
+    [
+        ("member", pa.int64()),
+        ("canonical", pa.int64()),
+        ("canonical_id", pa.string()),
+        ("canonical_from_history", pa.bool_()),
+    ]
+)
+MEASURED = pa.schema(
+    [
+        ("member", pa.int64()),
+        ("same_story", pa.bool_()),
+        ("jaccard", pa.float64()),
+        ("containment", pa.float64()),
+        ("measure", pa.string()),
+        ("score", pa.float64()),
+    ]
+)
+
+
 def decide(edges: pa.Table, nodes: pa.Table, measure) -> pa.Table:
-    """Decisions (:data:`DECIDED`, sorted by id) for tonight's bodies that some edge touches;
-    bodies no edge touches are their own story and get none.
+    """:func:`plan_decisions`, ``measure(pairs)`` (``{(member, canonical): Verdict}``) over the
+    pairs it leaves, and :func:`settle`: what the cluster and measure stages do, in one process."""
+    decided, to_measure = plan_decisions(edges, nodes)
+    pairs = list(zip(to_measure.column("member").to_pylist(), to_measure.column("canonical").to_pylist()))
+    return settle(decided, measured_table(measure(sorted(pairs)) if pairs else {}))
+
+
+def measured_table(verdicts: dict) -> pa.Table:
+    """:data:`MEASURED` rows from ``{(member, canonical): Verdict}``."""
+    rows = [
+        {"member": m, "same_story": v.same_story, "jaccard": v.jaccard, "containment": v.containment}
+        | {"measure": v.measure, "score": v.score}
+        for (m, _), v in sorted(verdicts.items())
+    ]
+    return pa.Table.from_pylist(rows, schema=MEASURED)
+
+
+def plan_decisions(edges: pa.Table, nodes: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Decisions (:data:`DECIDED`, sorted by id) for tonight's bodies that some edge touches, and
+    the pairs still to measure (:data:`TO_MEASURE`); bodies no edge touches are their own story
+    and get none.
 
     ``edges`` has the verify stage's columns (``a``, ``b``, ``method``, ``jaccard``,
     ``containment``, ``measure``, ``score``); ``nodes`` the facts (:data:`NODES`) of every node
     they touch. Clusters are the connected components of the edges, the canonical the member the
     canonical rule puts first (:func:`_canonical_order`). A dropped copy carries the evidence of its
-    edge to the canonical; without one, an equal content hash makes it exact, else ``measure(pairs)``
-    (``{(member, canonical): Verdict}``, one call for the night) measures the pair, and when even
-    that fails (the copy joined through others) the widest path of edges gives the weakest
-    link's value. Everything is held column-wise: a few dozen bytes per edge and per node."""
+    edge to the canonical; without one, an equal content hash makes it exact, else the pair is
+    left to measure: its row carries, until :func:`settle` fills in the measurement, the widest
+    path of edges to the canonical (``measure`` "chain", ``score`` the weakest link's value),
+    which stands when the measurement does not find the same story. Everything is held
+    column-wise: a few dozen bytes per edge and per node; no body is read."""
     a, b = edges.column("a").to_numpy(), edges.column("b").to_numpy()
     if len(a) == 0:
-        return DECIDED.empty_table()
+        return DECIDED.empty_table(), TO_MEASURE.empty_table()
     nodes = _distinct_nodes(nodes, np.unique(np.concatenate([a, b])))
     node = nodes.column("node").to_numpy()
     size = len(node)
@@ -189,8 +230,6 @@ def decide(edges: pa.Table, nodes: pa.Table, measure) -> pa.Table:
     same_hash = pc.fill_null(pc.equal(hashes.take(pa.array(dropped)), hashes.take(pa.array(top))), False)
     same_hash = same_hash.to_numpy(zero_copy_only=False) & (edge < 0)
     to_measure = np.flatnonzero((edge < 0) & ~same_hash)
-    pairs = sorted(zip(node[dropped[to_measure]].tolist(), node[top[to_measure]].tolist()))
-    measured = measure(pairs) if pairs else {}
 
     # what decided each dropped copy, column-wise: its edge's evidence, else exact, else measured
     has_edge = edge >= 0
@@ -201,18 +240,13 @@ def decide(edges: pa.Table, nodes: pa.Table, measure) -> pa.Table:
     for name in ("jaccard", "containment", "score"):
         column = edges.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
         values[name] = np.where(has_edge, column[at_edge], 1.0)
-    chains: dict[int, list[int]] = {}  # canonical position -> copies that reach it only through others
-    for k in to_measure.tolist():
-        verdict = measured[(int(node[dropped[k]]), int(node[top[k]]))]
-        method[k], measure_code[k] = METHODS.index("near"), MEASURES.index(verdict.measure)
-        values["jaccard"][k], values["containment"][k], values["score"][k] = (
-            verdict.jaccard,
-            verdict.containment,
-            verdict.score,
-        )
-        if not verdict.same_story:
+    # left to measure: "near", no overlap yet, and the chain's value until the measurement says more
+    method[to_measure], measure_code[to_measure] = METHODS.index("near"), MEASURES.index("chain")
+    values["jaccard"][to_measure] = values["containment"][to_measure] = np.nan
+    if len(to_measure):
+        chains: dict[int, list[int]] = {}  # canonical position -> copies to measure
+        for k in to_measure.tolist():
             chains.setdefault(int(top[k]), []).append(k)
-    if chains:
         in_chains = np.isin(root[ai], root[list(chains)])
         scores = edges.column("score").to_numpy(zero_copy_only=False)[in_chains]
         neighbours: dict[int, list[tuple[int, float]]] = {}
@@ -222,7 +256,7 @@ def decide(edges: pa.Table, nodes: pa.Table, measure) -> pa.Table:
         for at, copies in chains.items():
             widest = widest_paths(at, neighbours)
             for k in copies:
-                measure_code[k], values["score"][k] = MEASURES.index("chain"), widest[int(dropped[k])]
+                values["score"][k] = widest[int(dropped[k])]
 
     ids, run_dates = nodes.column("id"), nodes.column("run_date")
     top_history = from_history[top]
@@ -235,8 +269,8 @@ def decide(edges: pa.Table, nodes: pa.Table, measure) -> pa.Table:
             "cluster_id": _taken(ids, kept, top),
             "is_duplicate": np.r_[np.zeros(n_kept, bool), np.ones(n_dropped, bool)],
             "method": pa.concat_arrays([pa.nulls(n_kept, pa.string()), _strings(method, METHODS)]),
-            "jaccard": pa.concat_arrays([none_kept, pa.array(_round4(values["jaccard"]))]),
-            "containment": pa.concat_arrays([none_kept, pa.array(_round4(values["containment"]))]),
+            "jaccard": pa.concat_arrays([none_kept, pa.array(_round4(values["jaccard"]), from_pandas=True)]),
+            "containment": pa.concat_arrays([none_kept, pa.array(_round4(values["containment"]), from_pandas=True)]),
             "canonical_from_history": np.r_[np.zeros(n_kept, bool), top_history],
             "canonical_run_date": pa.concat_arrays(
                 [
@@ -253,7 +287,46 @@ def decide(edges: pa.Table, nodes: pa.Table, measure) -> pa.Table:
         }
     )
     table = table.append_column("canonical_id", table.column("cluster_id")).select(DECIDED.names).cast(DECIDED)
-    return table.take(pc.sort_indices(table, sort_keys=[("id", "ascending")]))
+    pending = dropped[to_measure]
+    to_measure_table = pa.table(
+        {
+            "member": node[pending],
+            "canonical": node[top[to_measure]],
+            "canonical_id": _taken(ids, top[to_measure]),
+            "canonical_from_history": from_history[top[to_measure]],
+        },
+        schema=TO_MEASURE,
+    )
+    return table.take(pc.sort_indices(table, sort_keys=[("id", "ascending")])), to_measure_table
+
+
+def settle(decided: pa.Table, measured: pa.Table) -> pa.Table:
+    """``decided`` with the measurements (:data:`MEASURED`) of its rows left to measure: their
+    overlap, and what decided with its value when the measurement finds the same story (else the
+    chain stays). Every such row needs its measurement."""
+    pending = pc.and_(decided.column("is_duplicate"), pc.is_null(decided.column("jaccard")))
+    rows = np.flatnonzero(pending.to_numpy(zero_copy_only=False))
+    if len(rows) == 0:
+        return decided
+    nodes = decided.column("node").take(pa.array(rows))
+    at = np.asarray(pc.fill_null(pc.index_in(nodes, value_set=measured.column("member")), -1))
+    if (at < 0).any():
+        raise ValueError(f"{int((at < 0).sum())} copies left to measure have no measurement: run measure first")
+    found = measured.take(pa.array(at))
+    same = found.column("same_story").to_numpy(zero_copy_only=False)
+    out = {}
+    for name in ("jaccard", "containment", "score"):
+        column = decided.column(name).to_numpy(zero_copy_only=False).astype(np.float64)  # nulls as NaN
+        value = _round4(found.column(name).to_numpy(zero_copy_only=False))
+        chosen = np.ones(len(rows), bool) if name != "score" else same
+        column[rows[chosen]] = value[chosen]
+        out[name] = pa.array(column, pa.float64(), from_pandas=True)  # NaN back to null
+    measure = decided.column("measure").to_numpy(zero_copy_only=False).copy()
+    measure[rows[same]] = found.column("measure").to_numpy(zero_copy_only=False)[same]
+    out["measure"] = pa.array(measure, pa.string())
+    for name, column in out.items():
+        decided = decided.set_column(decided.schema.get_field_index(name), name, column)
+    return decided
 
 
 METHODS = ["exact", "near"]

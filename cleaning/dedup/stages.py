@@ -5,11 +5,14 @@ The shape MinHash deduplication takes at scale, plus our verification::
     sign    (per shard)      signatures, and entries split by key range   keys/range=R/shard-N
     bucket  (per key range)  candidate pairs, split by verify part        pairs/part=Q/range-R
     verify  (per pair part)  edges: the pairs that are the same story     edges/part-Q, nodes/part-Q
-    cluster (once)           components, canonicals, decisions by shard   decisions/shard-N
+    cluster (once)           components, canonicals, decisions by shard   decisions/shard-N, measure/part-Q
+    measure (per pair part)  copies without an edge to their canonical    measured/part-Q
 
 A bucket task holds one key range of the night and of the history window; a verify task one part
 of the pairs and the bodies they name, read shard by shard through the small row groups that
-hold them; the cluster task the edges and their nodes as columns, a few dozen bytes each. So
+hold them; the cluster task the edges and their nodes as columns, a few dozen bytes each, and no
+body: the copies it joins to a canonical through others are measured against it by the mapped
+measure stage, and :func:`read_decisions` puts the two together for publish. So
 memory follows the size of a range or part, and ``[dedup] key_ranges`` (as many bucket tasks as
 verify tasks) grows with the night. The decisions do not depend on it: every
 range is decided on its own (:mod:`.buckets`), every candidate is verified (:mod:`.verify`), and
@@ -33,7 +36,16 @@ from cleaning.dedup import history as hist
 from cleaning.dedup import nodes as node_numbers
 from cleaning.dedup.align import DEFAULT_POLICY, AlignPolicy
 from cleaning.dedup.buckets import Entries, candidate_pairs, entries_from_columns, key_range, pair_part, prefix_ranks
-from cleaning.dedup.clusters import DECISIONS, NODES, decide
+from cleaning.dedup.clusters import (
+    DECIDED,
+    DECISIONS,
+    MEASURED,
+    NODES,
+    TO_MEASURE,
+    measured_table,
+    plan_decisions,
+    settle,
+)
 from cleaning.dedup.verify import EDGES, Bodies, verify_batch, verify_pairs
 from cleaning.store import Lake
 
@@ -208,16 +220,11 @@ def _facts(nodes: np.ndarray, table: pa.Table, from_history: bool, published) ->
     return pa.table(columns).cast(NODES)
 
 
-def _bodies(lake: Lake, run_date: date, facts: pa.Table, settings: DedupConfig) -> Bodies:
-    earlier = facts.filter(facts.column("from_history"))
-    ids = dict(zip(earlier.column("node").to_pylist(), earlier.column("id").to_pylist()))
+def _bodies(lake: Lake, run_date: date, nodes: pa.Array, ids: pa.Array, earlier, settings: DedupConfig) -> Bodies:
+    """Bodies of tonight's nodes and of earlier nights' (``earlier`` true; ``ids`` their article ids)."""
+    earlier = pc.fill_null(pa.array(earlier, pa.bool_()), False)
+    ids = dict(zip(pc.filter(nodes, earlier).to_pylist(), pc.filter(ids, earlier).to_pylist()))
     return Bodies(_ShardColumns(lake, run_date), _earlier_texts(lake, ids), settings.shingle_words)
-
-
-def _measurer(lake: Lake, run_date: date, facts: pa.Table, settings: DedupConfig, policy: AlignPolicy | None):
-    """``measure(pairs)`` for :func:`decide`, reading the bodies it needs batch by batch."""
-    bodies = _bodies(lake, run_date, facts, settings)
-    return lambda pairs: verify_batch(pairs, bodies, settings, policy)
 
 
 def _order(facts: pa.Table):
@@ -237,7 +244,8 @@ def verify_part(
     table = lake.read_tables([f for f in files if lake.exists(f)], PAIRS)
     pairs = np.column_stack([table.column(n).to_numpy().astype(np.int64) for n in PAIRS.names]).reshape(-1, 3)
     facts = node_facts(lake, run_date, pairs[:, :2].ravel())
-    edges = verify_pairs(pairs, _bodies(lake, run_date, facts, settings), _order(facts), settings, policy)
+    bodies = _bodies(lake, run_date, facts.column("node"), facts.column("id"), facts.column("from_history"), settings)
+    edges = verify_pairs(pairs, bodies, _order(facts), settings, policy)
     lake.write_table(layout.work_edges(run_date, part), edges.table())
     touched = pa.array(np.concatenate([edges.a, edges.b]), pa.int64())
     lake.write_table(layout.work_nodes(run_date, part), facts.filter(pc.is_in(facts.column("node"), value_set=touched)))
@@ -251,20 +259,27 @@ def verify_part(
 
 
 # ---------------------------------------------------------------- cluster: the whole night's edges
-def cluster(lake: Lake, run_date: date, settings: DedupConfig, policy: AlignPolicy | None = DEFAULT_POLICY) -> dict:
+def cluster(lake: Lake, run_date: date, settings: DedupConfig) -> dict:
     """Clusters and canonicals over every part's edges; one decisions file per sign shard (its
-    rows that some edge touches: a body in no cluster is its own story and publish needs no row)."""
+    rows that some edge touches: a body in no cluster is its own story and publish needs no row),
+    and the copies to measure against their canonical, split by measure part as verify splits
+    its pairs (an earlier night's canonical by its history part)."""
     wd = layout.work_dir(run_date)
     parts = range(settings.key_ranges)
     edges = lake.read_tables([layout.work_edges(run_date, q) for q in parts], EDGES)
     facts = lake.read_tables([layout.work_nodes(run_date, q) for q in parts], NODES)
-    decided = decide(edges, facts, _measurer(lake, run_date, facts, settings, policy))
+    decided, to_measure = plan_decisions(edges, facts)
     del facts
+    lake.delete_dir(f"{wd}/measure")  # another split's files must not be read, nor measured ones kept
+    lake.delete_dir(f"{wd}/measured")
+    members, canonicals = to_measure.column("member").to_numpy(), to_measure.column("canonical").to_numpy()
+    where = pair_part(np.stack([np.minimum(members, canonicals), np.maximum(members, canonicals)], axis=1), len(parts))
+    for q in parts:
+        lake.write_table(layout.work_to_measure(run_date, q), to_measure.filter(pa.array(where == q)))
     shard_of = node_numbers.shard_of(decided.column("node").to_numpy())
     signed = lake.list_files(f"{wd}/signatures", ".parquet")
     for shard in [layout.shard_of_name(f) for f in signed]:
-        rows = decided.filter(pa.array(shard_of == shard)).select(DECISIONS.names)
-        lake.write_table(layout.work_shard(run_date, "decisions", shard), rows)
+        lake.write_table(layout.work_shard(run_date, "decisions", shard), decided.filter(pa.array(shard_of == shard)))
     dropped = decided.filter(decided.column("is_duplicate"))
     methods = dropped.column("method").to_numpy(zero_copy_only=False)
     from_history = dropped.filter(dropped.column("canonical_from_history")).column("canonical_id")
@@ -275,10 +290,50 @@ def cluster(lake: Lake, run_date: date, settings: DedupConfig, policy: AlignPoli
         "exact_duplicates": int((methods == "exact").sum()),
         "near_duplicates": int((methods == "near").sum()),
         "canonicals_from_history": len(pc.unique(from_history)),
+        "to_measure": to_measure.num_rows,
     }
 
 
+# ---------------------------------------------------------------- measure: copies joined through others
+def measure_part(
+    lake: Lake, run_date: date, part: int, settings: DedupConfig, policy: AlignPolicy | None = DEFAULT_POLICY
+) -> dict:
+    """Measure part ``part``'s copies against their canonical (shingle overlap, then alignment),
+    the pairs of one earlier part side by side so its text is read once a batch."""
+    table = lake.read_table(layout.work_to_measure(run_date, part), schema=TO_MEASURE)
+    table = table.sort_by([("canonical", "ascending"), ("member", "ascending")])
+    bodies = _bodies(
+        lake,
+        run_date,
+        table.column("canonical"),
+        table.column("canonical_id"),
+        table.column("canonical_from_history"),
+        settings,
+    )
+    pairs = list(zip(table.column("member").to_pylist(), table.column("canonical").to_pylist()))
+    measured = measured_table(verify_batch(pairs, bodies, settings, policy))
+    lake.write_table(layout.work_measured(run_date, part), measured)
+    same = int(pc.sum(measured.column("same_story")).as_py() or 0)
+    return {"part": part, "pairs": len(pairs), "same_story": same, "chain": len(pairs) - same}
+
+
 def read_decisions(lake: Lake, run_date: date, shard: int) -> pa.Table:
-    """Shard ``shard``'s decisions (only its clustered rows; absent rows are their own story)."""
+    """Shard ``shard``'s decisions (only its clustered rows; absent rows are their own story),
+    with the measure stage's findings for its copies joined through others."""
     rel = layout.work_shard(run_date, "decisions", shard)
-    return lake.read_table(rel, schema=DECISIONS) if lake.exists(rel) else DECISIONS.empty_table()
+    if not lake.exists(rel):
+        return DECISIONS.empty_table()
+    decided = lake.read_table(rel, schema=DECIDED)
+    pending = pc.and_(decided.column("is_duplicate"), pc.is_null(decided.column("jaccard")))
+    if not pc.any(pending).as_py():
+        return decided.select(DECISIONS.names)
+    wd = layout.work_dir(run_date)
+    found = []
+    for rel in lake.list_files(f"{wd}/measure", ".parquet"):
+        done = layout.work_measured(run_date, int(rel.rsplit("part-", 1)[1].split(".")[0]))
+        if not lake.exists(done):
+            raise FileNotFoundError(f"{run_date}: {rel} is not measured yet ({done}): run measure first")
+        measured = lake.read_table(done, schema=MEASURED)
+        found.append(measured.filter(pa.array(node_numbers.shard_of(measured.column("member").to_numpy()) == shard)))
+    measured = pa.concat_tables(found) if found else MEASURED.empty_table()
+    return settle(decided, measured).select(DECISIONS.names)

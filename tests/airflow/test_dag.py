@@ -80,7 +80,7 @@ def test_pod_sizes_reach_every_task_under_the_kubernetes_executor():
     pods = parse("KubernetesExecutor")
     assert pods["plan"] is None  # tiny: the executor's default pod
     assert pods["fetch"] == {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "1Gi"}, "claims": None}
-    for task_id in ("clean", "sign", "verify"):
+    for task_id in ("clean", "sign", "verify", "measure"):
         assert pods[task_id]["requests"] == {"cpu": "2", "memory": "3Gi"}, task_id
     for task_id in ("bucket", "cluster", "publish", "commit"):
         assert pods[task_id]["limits"] == {"memory": "3Gi"}, task_id

@@ -138,6 +138,7 @@ STEPS = [
     "bucket",
     "verify",
     "cluster",
+    "measure",
     "staged",
     "articles",
     "duplicates",

@@ -238,6 +238,7 @@ def test_manifest_records_counts_config_code_and_timings(sample_lake):
         "bucket",
         "verify",
         "cluster",
+        "measure",
     }
     assert manifest["summary"]["totals"]["discovered"] == 48 and manifest["rows"] == {
         "articles": 36,

@@ -56,7 +56,7 @@ def folder_rows(lake: Lake, table: str, day: date = NIGHT) -> list[dict]:
 def whole_night(lake: Lake, day: date) -> dict[str, list[dict]]:
     """The night's tables built from all its work files at once, as publish did before it ran per
     shard (the rows of every shard, then every decision): the reference the parts must equal."""
-    from cleaning.pipeline import DECISIONS
+    from cleaning.dedup.stages import read_decisions
 
     wd = layout.work_dir(day)
     final = lake.read_tables(lake.list_files(f"{wd}/final", ".parquet"), schema.CLEANED).to_pylist()
@@ -67,7 +67,11 @@ def whole_night(lake: Lake, day: date) -> dict[str, list[dict]]:
     for rel in lake.list_files(f"{wd}/signatures", ".parquet"):
         t = lake.read_table(rel, columns=["id", "content_hash"])
         hashes.update(zip(t.column("id").to_pylist(), t.column("content_hash").to_pylist()))
-    decisions = lake.read_tables(lake.list_files(f"{wd}/decisions", ".parquet"), DECISIONS).to_pylist()
+    decisions = [  # with the measure stage's findings, as publish reads them
+        row
+        for rel in lake.list_files(f"{wd}/decisions", ".parquet")
+        for row in read_decisions(lake, day, layout.shard_of_name(rel)).to_pylist()
+    ]
     decided = {d["id"]: d for d in decisions}
     sizes = Counter(d["canonical_id"] for d in decided.values())
     earlier_urls = {}  # canonicals of earlier nights: their url from that night's published articles
