@@ -11,7 +11,8 @@ fresh ``python`` process (``cleaning.dedup.stages``):
     sign    one per shard       signatures, final (id, url), key entries by range (write_keys)
     bucket  one per key range   candidate pairs of the range, tonight's and the history's
     verify  one per pair part   edges and the facts of the nodes they touch
-    cluster once                components, canonicals, decisions per shard
+    cluster once                components, canonicals, decisions per shard, copies to measure
+    measure one per pair part   copies without an edge to their canonical, measured against it
 
 Each task's peak RSS, CPU seconds (user + system) and wall seconds come from ``os.wait4`` on that
 child. Bodies are generated beforehand by their own processes (one per shard, not measured as a
@@ -29,8 +30,8 @@ verify task to read.
 Everything is deterministic for a given ``--seed``; bodies are a function of (seed, row), so any
 shard is generated alone.
 
-    python bench/dedup_scale.py --articles 100000 --key-ranges 8 --out bench/results/dedup_scale_100k.json
-    python bench/dedup_scale.py --articles 1000000 --key-ranges 64 --out bench/results/dedup_scale_1m.json
+    python bench/dedup_scale.py --articles 125000 --key-ranges 4 --out bench/results/dedup_scale_125k.json
+    python bench/dedup_scale.py --articles 1000000 --key-ranges 32 --out bench/results/dedup_scale_1m.json
 """
 
 from __future__ import annotations
@@ -572,21 +573,23 @@ def task_cluster(spec: dict) -> dict:
 
     phases = _Phases()
     phases.wrap(Lake, "read_tables", "read_edges_and_nodes")
-    phases.wrap(stages, "decide")
-    measured: dict[str, int] = {}
-    batch_verdicts = stages.verify_batch
-
-    def counted(pairs, *args, **kwargs):
-        measured["measured_pairs"] = len(pairs)
-        measured["measured_nodes"] = len({i for pair in pairs for i in pair})
-        return batch_verdicts(pairs, *args, **kwargs)
-
-    stages.verify_batch = counted
-    phases.wrap(stages, "verify_batch", "measure_directly")  # members without an edge to their canonical
-    phases.wrap(stages._ShardColumns, "__call__", "shard_columns")
+    phases.wrap(stages, "plan_decisions")
     reads = _count_reads()
     stats = stages.cluster(Lake(spec["root"]), NIGHT, _settings(spec))
-    return {**stats, **reads, **measured, "phases": phases.report()}
+    return {**stats, **reads, "phases": phases.report()}
+
+
+def task_measure(spec: dict) -> dict:
+    """A measure task: one part of the copies without an edge to their canonical."""
+    from cleaning.dedup import stages
+    from cleaning.store import Lake
+
+    phases = _Phases()
+    phases.wrap(stages, "verify_batch", "measure_directly")
+    phases.wrap(stages._ShardColumns, "__call__", "shard_columns")
+    reads = _count_reads()
+    stats = stages.measure_part(Lake(spec["root"]), NIGHT, spec["index"], _settings(spec))
+    return {**stats, **reads, "phases": phases.report()}
 
 
 def task_probe(spec: dict) -> dict:
@@ -666,6 +669,7 @@ TASKS = {
     "bucket": task_bucket,
     "verify": task_verify,
     "cluster": task_cluster,
+    "measure": task_measure,
     "noop": task_noop,
     "probe": task_probe,
     "histread": task_histread,
@@ -804,7 +808,7 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="child processes at once")
     parser.add_argument("--root", default=None, help="lake folder (default: a new folder under /tmp)")
     parser.add_argument("--keep", action="store_true", help="keep the lake afterwards")
-    parser.add_argument("--stages", default="gen,history,sign,bucket,verify,cluster,probe")
+    parser.add_argument("--stages", default="gen,history,sign,bucket,verify,cluster,measure,probe")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     if args.task:
@@ -870,10 +874,11 @@ def main(argv=None) -> int:
         report["tasks"][name] = rows
     if "sign" in wanted:
         shutil.rmtree(root / "_work", ignore_errors=True)  # another split's pairs must not be read
-    for stage in ("sign", "bucket", "verify", "cluster"):
+    for stage in ("sign", "bucket", "verify", "cluster", "measure"):
         if stage not in wanted:
             continue
-        count = {"sign": shards, "bucket": args.key_ranges, "verify": args.key_ranges, "cluster": 1}[stage]
+        ranges = args.key_ranges
+        count = {"sign": shards, "bucket": ranges, "verify": ranges, "cluster": 1, "measure": ranges}[stage]
         specs = [{**base, "task": stage, "index": k} for k in range(count)]
         started = time.perf_counter()
         log(f"stage: {stage} ({count} tasks)")
