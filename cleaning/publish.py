@@ -461,14 +461,19 @@ def _stage_part(lake: Lake, run_date: date, attempt: str, table: str, shard: int
     }
 
 
-def _stage_history(lake: Lake, run_date: date, attempt: str, shard: int, history: pa.Table) -> list[str]:
+def _stage_history(
+    lake: Lake, run_date: date, attempt: str, shard: int, history: pa.Table, key_ranges: int
+) -> list[str]:
     """Write the shard's history files under the attempt's staging; returns their paths relative
     to :func:`layout.staged_history`, where the commit finds them and from where it moves them
-    to the same paths under ``history/run_date=D/``."""
+    to the same paths under ``history/run_date=D/``. The keys are split in as many ranges as the
+    bucket tasks use (at least the default 16), so a later bucket task reads one file per part
+    and keeps all of it, rather than reading 1/16 of every night to keep its share."""
     from cleaning.dedup import history as hist
 
     directory = layout.staged_history(run_date, attempt)
-    return [p.removeprefix(directory + "/") for p in hist.write_shard(lake, directory, shard, history)]
+    ranges = max(hist.RANGES, key_ranges)
+    return [p.removeprefix(directory + "/") for p in hist.write_shard(lake, directory, shard, history, ranges)]
 
 
 def publish_shard(
@@ -487,7 +492,7 @@ def publish_shard(
     parts = {} if dry_run else {t: _stage_part(lake, run_date, attempt, t, shard, tables[t]) for t in TABLES}
     timings["stage"] = round(time.monotonic() - mark, 3)
     mark = time.monotonic()
-    history_files = [] if dry_run else _stage_history(lake, run_date, attempt, shard, history)
+    history_files = [] if dry_run else _stage_history(lake, run_date, attempt, shard, history, config.dedup.key_ranges)
     timings["history"] = round(time.monotonic() - mark, 3)
     record = {
         "stage": "publish",

@@ -46,7 +46,7 @@ ENTRIES = pa.schema(
         ("hash", pa.uint64()),
     ]
 )
-RANGES = 16  # key ranges of a history night; any power of two is read by any other (buckets.covering)
+RANGES = 16  # key ranges of a history night at least; any power of two is read by any other (buckets.covering)
 ADDED_COLUMN = "sentence_keys"  # added to the history after it was first written
 LEGACY_FILE = "signatures.parquet"  # one file per night, before the history was split by range
 

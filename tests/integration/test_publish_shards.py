@@ -166,6 +166,22 @@ def test_the_rows_do_not_depend_on_the_number_of_shards(three_shards, tmp_path):
     assert [len(Lake(config.lake).list_files(layout.table_dir(t, NIGHT))) for t in TABLES] == [1, 1, 1]
 
 
+def test_history_is_written_in_the_bucket_tasks_ranges_and_decides_the_same(three_shards, tmp_path):
+    """With more key ranges than the default 16, each history part's keys are split as the bucket
+    tasks split theirs (one file a task reads whole); the next night's rows, decided against that
+    history, are those of the three-shard lake with 4 ranges and 16-range history."""
+    _, root = three_shards
+    config_file = write_config(tmp_path / "wide.toml", pipeline={"shards": 1}, dedup={"key_ranges": 32})
+    config = load_config(config_file, lake=str(tmp_path / "lake"))
+    run_night(config, NIGHT)
+    run_night(config, NIGHT + timedelta(days=1))
+    lake = Lake(config.lake)
+    folders = {rel.split("/")[-2] for rel in lake.list_files(f"{layout.history_dir(NIGHT)}/keys", ".parquet")}
+    assert folders == {f"range={r:04d}-of-0032" for r in range(32)}
+    for day in (NIGHT, NIGHT + timedelta(days=1)):
+        assert night_rows(lake, day, drop=("fetched_at",)) == night_rows(Lake(str(root)), day, drop=("fetched_at",))
+
+
 def test_a_publish_task_reads_only_its_own_shard(copy, monkeypatch):
     config, lake = copy
     read = []
