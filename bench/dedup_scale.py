@@ -21,8 +21,8 @@ task reads as the pipeline's sign task reads its cleaned shard.
 
 History: ``--history-nights`` published nights before tonight, each with ``--history-share``
 x ``--articles`` stories written as the publish step writes them (``history.write_shard``, one
-part per publish shard - as many parts as tonight has sign shards - split in the default 16 key
-ranges), with a manifest so they count as published. Most history rows have random keys (as
+part per publish shard - as many parts as tonight has sign shards - split in as many key ranges
+as publish splits them: ``--key-ranges``, at least 16), with a manifest so they count as published. Most history rows have random keys (as
 ``bench/history_bench.py`` does: they only cost reading); the stories tonight copies are planted
 in them with their real signatures, and their bodies are in ``articles/run_date=D/`` for the
 verify task to read.
@@ -455,7 +455,7 @@ def task_history(spec: dict) -> dict:
             article_parts.append({"path": rel, "rows": len(article_ids), "bytes": lake.size(rel), "sha256": ""})
         del article_ids, article_texts
         table = pa.concat_tables(tables)
-        files += len(hist.write_shard(lake, directory, part, table))
+        files += len(hist.write_shard(lake, directory, part, table, max(hist.RANGES, spec["key_ranges"])))
         rows_written += table.num_rows
     # published, listing its articles parts (the verify task reads earlier bodies from those)
     manifest = {
@@ -847,7 +847,7 @@ def main(argv=None) -> int:
             **{k: v for k, v in base.items() if k != "root"},
             "sign_shards": shards,
             "history_share": args.history_share,
-            "history_ranges_written": 16,
+            "history_ranges_written": max(16, args.key_ranges),  # as publish writes them
             "jobs": args.jobs,
             "sign_workers_per_task": 1,
             "copy_shares": dict(zip(ROLE_NAMES[1:], np.diff(np.concatenate([[0], ROLE_CUTS])).round(3).tolist())),
