@@ -22,8 +22,9 @@ task reads as the pipeline's sign task reads its cleaned shard.
 History: ``--history-nights`` published nights before tonight, each with ``--history-share``
 x ``--articles`` stories written as the publish step writes them (``history.write_shard``, one
 part per publish shard - as many parts as tonight has sign shards - split in as many key ranges
-as publish splits them: ``--key-ranges``, at least 16), with a manifest so they count as published. Most history rows have random keys (as
-``bench/history_bench.py`` does: they only cost reading); the stories tonight copies are planted
+as publish splits them: ``--key-ranges``, at least 16), with a manifest so they count as
+published. Most history rows have random keys (as ``bench/history_bench.py`` does: they only
+cost reading); the stories tonight copies are planted
 in them with their real signatures, and their bodies are in ``articles/run_date=D/`` for the
 verify task to read.
 
