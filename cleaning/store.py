@@ -42,15 +42,17 @@ ROW_GROUP_ROWS = 8_192  # about 30-60 MB of news text per row group: big enough 
 COMPRESSION = "zstd"
 
 
-def parquet_bytes(table: pa.Table, row_group_rows: int = ROW_GROUP_ROWS, dictionary: bool = True) -> bytes:
-    """``table`` as one Parquet file (zstd, statistics on), in memory."""
+def parquet_bytes(
+    table: pa.Table, row_group_rows: int = ROW_GROUP_ROWS, dictionary: bool = True, statistics: bool = True
+) -> bytes:
+    """``table`` as one Parquet file (zstd, statistics on unless told), in memory."""
     sink = pa.BufferOutputStream()
     pq.write_table(
         table,
         sink,
         compression=COMPRESSION,
         row_group_size=row_group_rows,
-        write_statistics=True,
+        write_statistics=statistics,
         use_dictionary=dictionary,
     )
     return sink.getvalue().to_pybytes()
@@ -226,10 +228,17 @@ class Lake:
 
     @_storage_errors
     def write_table(
-        self, relpath: str, table: pa.Table, row_group_rows: int = ROW_GROUP_ROWS, dictionary: bool = True
+        self,
+        relpath: str,
+        table: pa.Table,
+        row_group_rows: int = ROW_GROUP_ROWS,
+        dictionary: bool = True,
+        statistics: bool = True,
     ) -> None:
         """Write ``table`` as one Parquet file. ``dictionary=False`` skips dictionary encoding, which
-        only costs time and space on columns of distinct values such as hashes."""
+        only costs time and space on columns of distinct values such as hashes; ``statistics=False``
+        leaves out min/max values, which a work file read by row number never uses and which make
+        the footer of a file of many small row groups large."""
         if self.is_local:  # streamed to a temporary file: no second copy of the file in memory
             self._write_local(
                 relpath,
@@ -238,12 +247,12 @@ class Lake:
                     sink,
                     compression=COMPRESSION,
                     row_group_size=row_group_rows,
-                    write_statistics=True,
+                    write_statistics=statistics,
                     use_dictionary=dictionary,
                 ),
             )
         else:
-            self.write_bytes(relpath, parquet_bytes(table, row_group_rows, dictionary))
+            self.write_bytes(relpath, parquet_bytes(table, row_group_rows, dictionary, statistics))
 
     @_storage_errors
     def read_table(self, relpath: str, columns: list[str] | None = None, schema: pa.Schema | None = None) -> pa.Table:
