@@ -53,7 +53,8 @@ DECISIONS = pa.schema(
         ("canonical_url", pa.string()),  # duplicates: the canonical's URL (tonight's or an earlier night's)
     ]
 )
-DECIDED = pa.schema([pa.field("node", pa.int64())] + list(DECISIONS))  # decide's result: whose decision
+# decide's result: whose decision (``node``) and its canonical's (``canonical_node``), then the decision
+DECIDED = pa.schema([pa.field("node", pa.int64()), pa.field("canonical_node", pa.int64())] + list(DECISIONS))
 
 
 @dataclass
@@ -101,12 +102,16 @@ def components(a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
 
 def _distinct_nodes(nodes: pa.Table, wanted: np.ndarray) -> pa.Table:
     """One row per node of ``wanted`` (sorted), from facts that may repeat a node (a node touched
-    by several verify parts has a row in each)."""
+    by several verify parts has a row in each); the table itself when it is that already."""
     node = nodes.column("node").to_numpy()
+    names = [n for n in NODES.names if n in nodes.column_names]  # the URL may come later
+    schema = pa.schema([NODES.field(n) for n in names])
+    if len(node) == len(wanted) and np.array_equal(node, wanted):
+        return nodes.select(names).cast(schema)
     order = np.argsort(node, kind="stable")
     found, first = np.unique(node[order], return_index=True)
     rows = order[first][np.isin(found, wanted)]
-    table = nodes.take(pa.array(rows)).select(NODES.names).cast(NODES)
+    table = nodes.take(pa.array(rows)).select(names).cast(schema)
     missing = np.setdiff1d(wanted, table.column("node").to_numpy())
     if len(missing):
         raise ValueError(f"{len(missing)} nodes of the edges have no facts (first: {int(missing[0])})")
@@ -190,18 +195,20 @@ def measured_table(verdicts: dict) -> pa.Table:
 
 
 def plan_decisions(edges: pa.Table, nodes: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """Decisions (:data:`DECIDED`, sorted by id) for tonight's bodies that some edge touches, and
+    """Decisions (:data:`DECIDED`, in no set order) for tonight's bodies that some edge touches, and
     the pairs still to measure (:data:`TO_MEASURE`); bodies no edge touches are their own story
     and get none.
 
     ``edges`` has the verify stage's columns (``a``, ``b``, ``method``, ``jaccard``,
     ``containment``, ``measure``, ``score``); ``nodes`` the facts (:data:`NODES`) of every node
-    they touch. Clusters are the connected components of the edges, the canonical the member the
-    canonical rule puts first (:func:`_canonical_order`). A dropped copy carries the evidence of its
-    edge to the canonical; without one, an equal content hash makes it exact, else the pair is
-    left to measure: its row carries, until :func:`settle` fills in the measurement, the widest
-    path of edges to the canonical (``measure`` "chain", ``score`` the weakest link's value),
-    which stands when the measurement does not find the same story. Everything is held
+    they touch (without ``url``, ``canonical_url`` is left empty for the caller to fill: the
+    cluster stage reads URLs only for the canonicals that need them). Clusters are the connected
+    components of the edges, the canonical the member the canonical rule puts first
+    (:func:`_canonical_order`). A dropped copy carries the evidence of its edge to the canonical;
+    without one, an equal content hash makes it exact, else the pair is left to measure: its row
+    carries, until :func:`settle` fills in the measurement, the widest path of edges to the
+    canonical (``measure`` "chain", ``score`` the weakest link's value), which stands when the
+    measurement does not find the same story. Everything is held
     column-wise: a few dozen bytes per edge and per node; no body is read."""
     a, b = edges.column("a").to_numpy(), edges.column("b").to_numpy()
     if len(a) == 0:
@@ -265,6 +272,7 @@ def plan_decisions(edges: pa.Table, nodes: pa.Table) -> tuple[pa.Table, pa.Table
     table = pa.table(
         {
             "node": np.concatenate([node[kept], node[dropped]]),
+            "canonical_node": np.concatenate([node[kept], node[top]]),
             "id": _taken(ids, kept, dropped),
             "cluster_id": _taken(ids, kept, top),
             "is_duplicate": np.r_[np.zeros(n_kept, bool), np.ones(n_dropped, bool)],
@@ -283,7 +291,14 @@ def plan_decisions(edges: pa.Table, nodes: pa.Table) -> tuple[pa.Table, pa.Table
             "cluster_size": pa.concat_arrays(
                 [pa.array(tonight_size[root[kept]], pa.int32()), pa.nulls(n_dropped, pa.int32())]
             ),
-            "canonical_url": pa.concat_arrays([pa.nulls(n_kept, pa.string()), _taken(nodes.column("url"), top)]),
+            "canonical_url": pa.concat_arrays(
+                [
+                    pa.nulls(n_kept, pa.string()),
+                    _taken(nodes.column("url"), top)
+                    if "url" in nodes.column_names
+                    else pa.nulls(n_dropped, pa.string()),
+                ]
+            ),
         }
     )
     table = table.append_column("canonical_id", table.column("cluster_id")).select(DECIDED.names).cast(DECIDED)
@@ -297,7 +312,7 @@ def plan_decisions(edges: pa.Table, nodes: pa.Table) -> tuple[pa.Table, pa.Table
         },
         schema=TO_MEASURE,
     )
-    return table.take(pc.sort_indices(table, sort_keys=[("id", "ascending")])), to_measure_table
+    return table, to_measure_table
 
 
 def settle(decided: pa.Table, measured: pa.Table) -> pa.Table:

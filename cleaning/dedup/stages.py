@@ -269,9 +269,9 @@ def cluster(lake: Lake, run_date: date, settings: DedupConfig) -> dict:
     wd = layout.work_dir(run_date)
     parts = range(settings.key_ranges)
     edges = lake.read_tables([layout.work_edges(run_date, q) for q in parts], EDGES)
-    facts = lake.read_tables([layout.work_nodes(run_date, q) for q in parts], NODES)
-    decided, to_measure = plan_decisions(edges, facts)
-    del facts
+    node_files = [layout.work_nodes(run_date, q) for q in parts]
+    decided, to_measure = plan_decisions(edges, _distinct_facts(lake, node_files))
+    decided = _with_canonical_urls(lake, node_files, decided)
     lake.delete_dir(f"{wd}/measure")  # another split's files must not be read, nor measured ones kept
     lake.delete_dir(f"{wd}/measured")
     members, canonicals = to_measure.column("member").to_numpy(), to_measure.column("canonical").to_numpy()
@@ -281,7 +281,8 @@ def cluster(lake: Lake, run_date: date, settings: DedupConfig) -> dict:
     shard_of = node_numbers.shard_of(decided.column("node").to_numpy())
     signed = lake.list_files(f"{wd}/signatures", ".parquet")
     for shard in [layout.shard_of_name(f) for f in signed]:
-        lake.write_table(layout.work_shard(run_date, "decisions", shard), decided.filter(pa.array(shard_of == shard)))
+        rows = decided.filter(pa.array(shard_of == shard)).sort_by("id")
+        lake.write_table(layout.work_shard(run_date, "decisions", shard), rows)
     dropped = decided.filter(decided.column("is_duplicate"))
     methods = dropped.column("method").to_numpy(zero_copy_only=False)
     from_history = dropped.filter(dropped.column("canonical_from_history")).column("canonical_id")
@@ -294,6 +295,46 @@ def cluster(lake: Lake, run_date: date, settings: DedupConfig) -> dict:
         "canonicals_from_history": len(pc.unique(from_history)),
         "to_measure": to_measure.num_rows,
     }
+
+
+def _distinct_facts(lake: Lake, files: list[str]) -> pa.Table:
+    """The nodes' facts from every verify part, one row per node, sorted, without URLs (a node
+    touched by several parts has a row in each; the URLs are most of the bytes, and only
+    canonicals of copies need one: :func:`_with_canonical_urls`)."""
+    names = [n for n in NODES.names if n != "url"]
+    schema = pa.schema([NODES.field(n) for n in names])
+    # first the node numbers alone, to keep each node's first row; then each file's kept rows
+    node_lists = [lake.read_table(rel, columns=["node"]).column("node").to_numpy() for rel in files]
+    nodes = np.concatenate(node_lists) if node_lists else np.empty(0, np.int64)
+    first = np.zeros(len(nodes), bool)
+    first[np.unique(nodes, return_index=True)[1]] = True
+    bounds = np.cumsum([0] + [len(n) for n in node_lists])
+    del node_lists, nodes
+    tables = [schema.empty_table()]
+    for k, rel in enumerate(files):
+        keep = first[bounds[k] : bounds[k + 1]]
+        if keep.any():
+            tables.append(lake.read_table(rel, columns=names).cast(schema).filter(pa.array(keep)))
+    table = pa.concat_tables(tables)
+    return table.take(pc.sort_indices(table.column("node")))
+
+
+def _with_canonical_urls(lake: Lake, files: list[str], decided: pa.Table) -> pa.Table:
+    """``canonical_url`` of every copy: its canonical's URL from the verify parts' facts."""
+    dropped = decided.column("is_duplicate")
+    wanted = pa.array(np.unique(pc.filter(decided.column("canonical_node"), dropped).to_numpy()), pa.int64())
+    found = []
+    for rel in files:
+        table = lake.read_table(rel, columns=["node", "url"])
+        found.append(table.filter(pc.is_in(table.column("node"), value_set=wanted)))
+    urls = (
+        pa.concat_tables(found)
+        if found
+        else pa.table({"node": pa.array([], pa.int64()), "url": pa.array([], pa.string())})
+    )
+    at = pc.index_in(decided.column("canonical_node"), value_set=urls.column("node"))
+    column = pc.if_else(dropped, urls.column("url").take(at), pa.scalar(None, pa.string()))
+    return decided.set_column(decided.schema.get_field_index("canonical_url"), "canonical_url", column)
 
 
 # ---------------------------------------------------------------- measure: copies joined through others
