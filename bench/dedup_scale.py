@@ -653,6 +653,56 @@ def task_histread(spec: dict) -> dict:
     }
 
 
+def task_replica(spec: dict) -> dict:
+    """The cluster stage's work on ``copies`` copies of this night's edges and nodes side by side
+    (node numbers moved to other shards and history parts, so the copies are disjoint nights in
+    one): how its memory and CPU follow the night's duplicate graph beyond the night generated.
+    Reads the verify parts' files of every copy, as the stage reads its parts, then plans the
+    decisions and fills the canonicals' URLs; writes nothing."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from cleaning import layout
+    from cleaning.dedup import stages
+    from cleaning.dedup.clusters import plan_decisions
+    from cleaning.dedup.verify import EDGES
+    from cleaning.store import Lake
+
+    source, copies = Lake(spec["root"]), spec["copies"]
+    target = Path(spec["root"]) / "_bench" / f"replica-{copies}"
+    shutil.rmtree(target, ignore_errors=True)
+    for kind, columns in (("edges", ["a", "b"]), ("nodes", ["node"])):
+        (target / kind).mkdir(parents=True)
+        for q in range(spec["key_ranges"]):
+            rel = layout.work_edges(NIGHT, q) if kind == "edges" else layout.work_nodes(NIGHT, q)
+            table = source.read_table(rel)
+            for k in range(copies):
+                moved = table
+                for name in columns:
+                    v = table.column(name).to_numpy()
+                    shard_step, part_step = np.int64(k * 4096) << 32, np.int64(k * 4096) << 24
+                    v = np.where((v >> 62) & 1 == 1, v + part_step, v + shard_step)
+                    moved = moved.set_column(moved.schema.get_field_index(name), name, pa.array(v))
+                pq.write_table(moved, target / kind / f"copy-{k:03d}-part-{q:05d}.parquet")
+    lake = Lake(str(target))
+    before = _vm("VmRSS")
+    cpu = time.process_time()
+    edges = lake.read_tables(lake.list_files("edges", ".parquet"), EDGES)
+    node_files = lake.list_files("nodes", ".parquet")
+    decided, to_measure = plan_decisions(edges, stages._distinct_facts(lake, node_files))
+    decided = stages._with_canonical_urls(lake, node_files, decided)
+    report = {
+        "copies": copies,
+        "edges": edges.num_rows,
+        "decided": decided.num_rows,
+        "to_measure": to_measure.num_rows,
+        "cpu_s": round(time.process_time() - cpu, 2),
+        "rss_mb_before": round(before, 1),
+    }
+    shutil.rmtree(target)
+    return report
+
+
 def task_noop(spec: dict) -> dict:
     """The interpreter with the modules every task imports: the floor under every peak RSS."""
     import pyarrow.parquet  # noqa: F401
@@ -672,6 +722,7 @@ TASKS = {
     "cluster": task_cluster,
     "measure": task_measure,
     "noop": task_noop,
+    "replica": task_replica,
     "probe": task_probe,
     "histread": task_histread,
 }
@@ -811,6 +862,12 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the lake afterwards")
     parser.add_argument("--stages", default="gen,history,sign,bucket,verify,cluster,measure,probe")
     parser.add_argument("--out", default=None)
+    parser.add_argument(
+        "--replica-copies",
+        type=lambda text: [int(x) for x in text.split(",")],
+        default=[1, 10],
+        help="stage 'replica': cluster's work on this many copies of the night's edges and nodes",
+    )
     args = parser.parse_args(argv)
     if args.task:
         return run_task(args.task)
@@ -891,6 +948,10 @@ def main(argv=None) -> int:
         log("history read of one key range, by the number of key ranges")
         specs = [{**base, "task": "histread", "index": k, "ranges": r} for k, r in enumerate((16, 32, 64, 256))]
         report["history_read"] = run_children(specs, 1, scratch, log)
+    if "replica" in wanted:
+        log("cluster's work on copies of the night's duplicate graph")
+        specs = [{**base, "task": "replica", "index": k, "copies": c} for k, c in enumerate(args.replica_copies)]
+        report["cluster_replicas"] = run_children(specs, 1, scratch, log)
     if "probe" in wanted:
         log("probe: whole-shard reads")
         report["probe"] = run_children([{**base, "task": "probe"}], 1, scratch, log)[0]
