@@ -47,6 +47,12 @@ def parquet_bytes(
 ) -> bytes:
     """``table`` as one Parquet file (zstd, statistics on unless told), in memory."""
     sink = pa.BufferOutputStream()
+    write_parquet(table, sink, row_group_rows, dictionary, statistics)
+    return sink.getvalue().to_pybytes()
+
+
+def write_parquet(table: pa.Table, sink, row_group_rows: int, dictionary: bool, statistics: bool) -> None:
+    """The lake's one way of encoding Parquet: zstd, row groups of ``row_group_rows``."""
     pq.write_table(
         table,
         sink,
@@ -55,7 +61,6 @@ def parquet_bytes(
         write_statistics=statistics,
         use_dictionary=dictionary,
     )
-    return sink.getvalue().to_pybytes()
 
 
 def sha256(data: bytes) -> str:
@@ -240,17 +245,7 @@ class Lake:
         leaves out min/max values, which a work file read by row number never uses and which make
         the footer of a file of many small row groups large."""
         if self.is_local:  # streamed to a temporary file: no second copy of the file in memory
-            self._write_local(
-                relpath,
-                lambda sink: pq.write_table(
-                    table,
-                    sink,
-                    compression=COMPRESSION,
-                    row_group_size=row_group_rows,
-                    write_statistics=statistics,
-                    use_dictionary=dictionary,
-                ),
-            )
+            self._write_local(relpath, lambda sink: write_parquet(table, sink, row_group_rows, dictionary, statistics))
         else:
             self.write_bytes(relpath, parquet_bytes(table, row_group_rows, dictionary, statistics))
 
