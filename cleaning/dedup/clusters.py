@@ -1,5 +1,10 @@
 """Connected components of verified pairs, and the canonical member of each.
 
+The cluster stage (:func:`plan_decisions`) holds the night's edges and the facts of their nodes
+as columns and reads no body; the copies it joins to their canonical only through other copies
+are measured against it by the mapped measure stage, and :func:`settle` puts the measurements
+into the decisions. :func:`decide` runs the three in one process (the in-process dedup).
+
 Canonical rule (documented in the README and docs/schema.md): a member from an earlier night
 always wins (the story is already published); otherwise the earliest ``published_at`` wins
 (unknown dates count as latest), then the longest body in words, then the smallest id. The rule
@@ -149,10 +154,11 @@ class _EdgeIndex:
         self.keys = keys[self.order]
 
     def find(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The edge's row for each pair (``x[k]``, ``y[k]``), or -1 (the index is never empty:
+        :func:`plan_decisions` returns before it when there are no edges)."""
         keys = np.minimum(x, y) * self.size + np.maximum(x, y)
-        at = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
-        hit = self.keys[at] == keys if len(self.keys) else np.zeros(len(keys), bool)
-        return np.where(hit, self.order[at] if len(self.keys) else -1, -1)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where(self.keys[at] == keys, self.order[at], -1)
 
 
 # Pairs (member, canonical) that cluster leaves to be measured, and what measuring found.
