@@ -456,7 +456,7 @@ def task_history(spec: dict) -> dict:
             article_parts.append({"path": rel, "rows": len(article_ids), "bytes": lake.size(rel), "sha256": ""})
         del article_ids, article_texts
         table = pa.concat_tables(tables)
-        files += len(hist.write_shard(lake, directory, part, table, max(hist.RANGES, spec["key_ranges"])))
+        files += len(hist.write_shard(lake, directory, part, table, hist.ranges_for(spec["key_ranges"])))
         rows_written += table.num_rows
     # published, listing its articles parts (the verify task reads earlier bodies from those)
     manifest = {
@@ -664,8 +664,6 @@ def task_replica(spec: dict) -> dict:
 
     from cleaning import layout
     from cleaning.dedup import stages
-    from cleaning.dedup.clusters import plan_decisions
-    from cleaning.dedup.verify import EDGES
     from cleaning.store import Lake
 
     source, copies = Lake(spec["root"]), spec["copies"]
@@ -687,13 +685,12 @@ def task_replica(spec: dict) -> dict:
     lake = Lake(str(target))
     before = _vm("VmRSS")
     cpu = time.process_time()
-    edges = lake.read_tables(lake.list_files("edges", ".parquet"), EDGES)
-    node_files = lake.list_files("nodes", ".parquet")
-    decided, to_measure = plan_decisions(edges, stages._distinct_facts(lake, node_files))
-    decided = stages._with_canonical_urls(lake, node_files, decided)
+    edges, decided, to_measure = stages.plan_night(
+        lake, lake.list_files("edges", ".parquet"), lake.list_files("nodes", ".parquet")
+    )
     report = {
         "copies": copies,
-        "edges": edges.num_rows,
+        "edges": edges,
         "decided": decided.num_rows,
         "to_measure": to_measure.num_rows,
         "cpu_s": round(time.process_time() - cpu, 2),
@@ -873,6 +870,7 @@ def main(argv=None) -> int:
         return run_task(args.task)
 
     from bench.report import provenance, write_report
+    from cleaning.dedup.history import ranges_for as history_ranges_for
 
     root = Path(args.root or f"/tmp/dedup-scale-{args.articles}-{args.seed}")
     if root.exists() and not args.keep:
@@ -905,7 +903,7 @@ def main(argv=None) -> int:
             **{k: v for k, v in base.items() if k != "root"},
             "sign_shards": shards,
             "history_share": args.history_share,
-            "history_ranges_written": max(16, args.key_ranges),  # as publish writes them
+            "history_ranges_written": history_ranges_for(args.key_ranges),  # as publish writes them
             "jobs": args.jobs,
             "sign_workers_per_task": 1,
             "copy_shares": dict(zip(ROLE_NAMES[1:], np.diff(np.concatenate([[0], ROLE_CUTS])).round(3).tolist())),

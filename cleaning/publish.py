@@ -467,13 +467,12 @@ def _stage_history(
     """Write the shard's history files under the attempt's staging; returns their paths relative
     to :func:`layout.staged_history`, where the commit finds them and from where it moves them
     to the same paths under ``history/run_date=D/``. The keys are split in as many ranges as the
-    bucket tasks use (at least the default 16), so a later bucket task reads one file per part
-    and keeps all of it, rather than reading 1/16 of every night to keep its share."""
+    bucket tasks use (:func:`cleaning.dedup.history.ranges_for`)."""
     from cleaning.dedup import history as hist
 
     directory = layout.staged_history(run_date, attempt)
-    ranges = max(hist.RANGES, key_ranges)
-    return [p.removeprefix(directory + "/") for p in hist.write_shard(lake, directory, shard, history, ranges)]
+    written = hist.write_shard(lake, directory, shard, history, hist.ranges_for(key_ranges))
+    return [p.removeprefix(directory + "/") for p in written]
 
 
 def publish_shard(

@@ -321,12 +321,17 @@ def plan_decisions(edges: pa.Table, nodes: pa.Table) -> tuple[pa.Table, pa.Table
     return table, to_measure_table
 
 
+def pending_rows(decided: pa.Table) -> np.ndarray:
+    """Rows of ``decided`` left to measure: copies whose overlap is not known yet."""
+    pending = pc.and_(decided.column("is_duplicate"), pc.is_null(decided.column("jaccard")))
+    return np.flatnonzero(pending.to_numpy(zero_copy_only=False))
+
+
 def settle(decided: pa.Table, measured: pa.Table) -> pa.Table:
     """``decided`` with the measurements (:data:`MEASURED`) of its rows left to measure: their
     overlap, and what decided with its value when the measurement finds the same story (else the
     chain stays). Every such row needs its measurement."""
-    pending = pc.and_(decided.column("is_duplicate"), pc.is_null(decided.column("jaccard")))
-    rows = np.flatnonzero(pending.to_numpy(zero_copy_only=False))
+    rows = pending_rows(decided)
     if len(rows) == 0:
         return decided
     nodes = decided.column("node").take(pa.array(rows))

@@ -117,6 +117,12 @@ def rows_file(directory: str, part: int) -> str:
     return f"{directory}/rows/part-{part:05d}.parquet"
 
 
+def ranges_for(key_ranges: int) -> int:
+    """Key ranges to write a history part in: the bucket tasks' own when there are more than
+    :data:`RANGES`, so each later task reads one file per part and keeps all of it."""
+    return max(RANGES, key_ranges)
+
+
 def write_shard(lake: Lake, directory: str, shard: int, table: pa.Table, ranges: int = RANGES) -> list[str]:
     """Write one history part (``shard``'s published stories, :data:`HISTORY` columns) of the night
     named by ``run_date`` under ``directory``: its rows and its entries split by key range.

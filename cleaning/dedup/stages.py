@@ -43,6 +43,7 @@ from cleaning.dedup.clusters import (
     NODES,
     TO_MEASURE,
     measured_table,
+    pending_rows,
     plan_decisions,
     settle,
 )
@@ -133,9 +134,7 @@ class _ShardColumns:
         rel = layout.work_shard(self.run_date, "signatures", shard)
         column = self.lake.read_rows(rel, np.asarray(rows, dtype=np.int64), [name]).column(name)
         column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
-        if column.offset:  # a slice: rebase its offsets on its own values
-            column = pa.concat_arrays([column])
-        offsets = column.offsets.to_numpy()
+        offsets = column.offsets.to_numpy()  # a slice's own offsets, into values it shares: rebased below
         values = column.values.to_numpy(zero_copy_only=False)
         return values[offsets[0] : offsets[-1]], offsets - offsets[0]
 
@@ -190,13 +189,11 @@ def node_facts(lake: Lake, run_date: date, wanted: np.ndarray) -> pa.Table:
     shards = node_numbers.shard_of(tonight)
     for shard in np.unique(shards).tolist():
         chosen = tonight[shards == shard]
-        rows = pa.array(node_numbers.row_of(chosen))
+        rows = node_numbers.row_of(chosen)
         sigs = lake.read_rows(
-            layout.work_shard(run_date, "signatures", shard),
-            rows.to_numpy(),
-            ["id", "content_hash", "word_count", "published_at"],
+            layout.work_shard(run_date, "signatures", shard), rows, ["id", "content_hash", "word_count", "published_at"]
         )
-        urls = lake.read_table(layout.work_shard(run_date, "final", shard), columns=["url"]).take(rows)
+        urls = lake.read_rows(layout.work_shard(run_date, "final", shard), rows, ["url"])
         sigs = sigs.append_column("run_date", pa.nulls(len(chosen), pa.date32())).append_column(
             "url", urls.column("url")
         )
@@ -268,10 +265,9 @@ def cluster(lake: Lake, run_date: date, settings: DedupConfig) -> dict:
     its pairs (an earlier night's canonical by its history part)."""
     wd = layout.work_dir(run_date)
     parts = range(settings.key_ranges)
-    edges = lake.read_tables([layout.work_edges(run_date, q) for q in parts], EDGES)
-    node_files = [layout.work_nodes(run_date, q) for q in parts]
-    decided, to_measure = plan_decisions(edges, _distinct_facts(lake, node_files))
-    decided = _with_canonical_urls(lake, node_files, decided)
+    edges, decided, to_measure = plan_night(
+        lake, [layout.work_edges(run_date, q) for q in parts], [layout.work_nodes(run_date, q) for q in parts]
+    )
     lake.delete_dir(f"{wd}/measure")  # another split's files must not be read, nor measured ones kept
     lake.delete_dir(f"{wd}/measured")
     members, canonicals = to_measure.column("member").to_numpy(), to_measure.column("canonical").to_numpy()
@@ -288,13 +284,21 @@ def cluster(lake: Lake, run_date: date, settings: DedupConfig) -> dict:
     from_history = dropped.filter(dropped.column("canonical_from_history")).column("canonical_id")
     return {
         "articles": sum(lake.read_metadata(f).num_rows for f in signed),
-        "edges": edges.num_rows,
+        "edges": edges,
         "clustered": decided.num_rows,
         "exact_duplicates": int((methods == "exact").sum()),
         "near_duplicates": int((methods == "near").sum()),
         "canonicals_from_history": len(pc.unique(from_history)),
         "to_measure": to_measure.num_rows,
     }
+
+
+def plan_night(lake: Lake, edge_files: list[str], node_files: list[str]) -> tuple[int, pa.Table, pa.Table]:
+    """The cluster stage's reading and planning: (edges read, decisions with their canonicals'
+    URLs, pairs left to measure) from the verify parts' edge and node files."""
+    edges = lake.read_tables(edge_files, EDGES)
+    decided, to_measure = plan_decisions(edges, _distinct_facts(lake, node_files))
+    return edges.num_rows, _with_canonical_urls(lake, node_files, decided), to_measure
 
 
 def _distinct_facts(lake: Lake, files: list[str]) -> pa.Table:
@@ -327,11 +331,7 @@ def _with_canonical_urls(lake: Lake, files: list[str], decided: pa.Table) -> pa.
     for rel in files:
         table = lake.read_table(rel, columns=["node", "url"])
         found.append(table.filter(pc.is_in(table.column("node"), value_set=wanted)))
-    urls = (
-        pa.concat_tables(found)
-        if found
-        else pa.table({"node": pa.array([], pa.int64()), "url": pa.array([], pa.string())})
-    )
+    urls = pa.concat_tables(found)  # one file per verify part: never none
     at = pc.index_in(decided.column("canonical_node"), value_set=urls.column("node"))
     column = pc.if_else(dropped, urls.column("url").take(at), pa.scalar(None, pa.string()))
     return decided.set_column(decided.schema.get_field_index("canonical_url"), "canonical_url", column)
@@ -367,8 +367,7 @@ def read_decisions(lake: Lake, run_date: date, shard: int) -> pa.Table:
     if not lake.exists(rel):
         return DECISIONS.empty_table()
     decided = lake.read_table(rel, schema=DECIDED)
-    pending = pc.and_(decided.column("is_duplicate"), pc.is_null(decided.column("jaccard")))
-    if not pc.any(pending).as_py():
+    if not len(pending_rows(decided)):
         return decided.select(DECISIONS.names)
     wd = layout.work_dir(run_date)
     found = []
